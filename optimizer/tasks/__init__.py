@@ -1,0 +1,1 @@
+"""Tasks (what a prompt is for) and dataset loaders."""
