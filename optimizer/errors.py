@@ -52,3 +52,9 @@ class BudgetExceeded(OptimizerError):
             f"budget exhausted: {kind} used {used:g} of {limit:g}; "
             f"raise budget.max_{kind} in the config to continue"
         )
+
+
+class OperatorError(OptimizerError):
+    """A mutation operator could not produce a valid child (e.g. unparseable model output).
+
+    The engine records the proposal as rejected with this message as its reason."""
