@@ -1,0 +1,147 @@
+"""Run configuration: a YAML file validated by pydantic; unknown keys are rejected.
+
+Contract: ``load_config(path)`` returns a frozen ``Config`` or raises ``ConfigError`` with one
+line naming the offending key and the fix. Relative paths inside the file (``data.path``,
+``data.dataset``, ``prompt``) are resolved against the config file's folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from optimizer.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Section):
+    """Where the labeled examples come from.
+
+    Either ``path``: a folder with ``train/dev/test/regression.jsonl`` in the project format, or
+    ``dataset``: one CSV/JSONL file (all rows form the split being evaluated), with column and
+    label mapping.
+    """
+
+    path: str | None = None
+    dataset: str | None = None
+    input_col: str = "payload"
+    label_col: str = "label"
+    id_col: str | None = None
+    label_map: dict[str, str] = Field(default_factory=dict)
+    max_input_chars: int = Field(default=8192, ge=64)
+
+
+class ModelRole(_Section):
+    model: str = "local/reference"
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    max_tokens: int | None = Field(default=None, ge=1)
+    api_base: str | None = None
+
+
+class ModelsConfig(_Section):
+    task: ModelRole = ModelRole()
+    mutation: ModelRole = ModelRole(temperature=0.7)
+    verifier: ModelRole = ModelRole()
+    adversary: ModelRole = ModelRole(temperature=0.7)
+
+
+class PriceOverride(_Section):
+    input_per_mtok: float = Field(ge=0.0)
+    output_per_mtok: float = Field(ge=0.0)
+
+
+class LLMConfig(_Section):
+    concurrency: int = Field(default=16, ge=1, le=1024)
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    cache: bool = True
+    simulated_latency_s: float = Field(default=0.0, ge=0.0)
+    prices: dict[str, PriceOverride] = Field(default_factory=dict)
+
+
+class BudgetConfig(_Section):
+    max_calls: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_usd: float | None = Field(default=None, gt=0)
+    max_wall_s: float | None = Field(default=None, gt=0)
+
+
+class EvalConfig(_Section):
+    split: Literal["train", "dev", "test", "regression"] = "dev"
+    bootstrap: int = Field(default=1000, ge=100, le=100_000)
+    max_examples: int | None = Field(default=None, ge=1)
+
+
+class Config(_Section):
+    """The whole configuration file."""
+
+    task: Literal["payload-classification"] = "payload-classification"
+    seed: int = 0
+    prompt: str | None = None
+    data: DataConfig = DataConfig()
+    store: str = "sqlite:///breed.db"
+    models: ModelsConfig = ModelsConfig()
+    llm: LLMConfig = LLMConfig()
+    budget: BudgetConfig = BudgetConfig()
+    eval: EvalConfig = EvalConfig()
+    base_dir: str = Field(default=".", exclude=True)
+
+    @field_validator("store")
+    @classmethod
+    def _store_url(cls, v: str) -> str:
+        return v if "://" in v else f"sqlite:///{v}"
+
+    def resolve(self, rel: str) -> Path:
+        """Resolve a path from the config file relative to the config file's folder."""
+        p = Path(rel).expanduser()
+        return p if p.is_absolute() else (Path(self.base_dir) / p)
+
+    def public_dict(self) -> dict[str, Any]:
+        """The resolved config as stored with a run (no machine-local fields)."""
+        return self.model_dump(mode="json", exclude={"base_dir"})
+
+
+def _describe(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        return (
+            f"unknown config key '{loc}'; remove it or check its spelling "
+            "(see configs/quickstart.yaml)"
+        )
+    return f"invalid config value at '{loc}': {first['msg']}; fix it in the config file"
+
+
+def parse_config(raw: dict[str, Any], base_dir: str | Path = ".") -> Config:
+    """Validate a mapping (already parsed from YAML) into a ``Config``."""
+    if not isinstance(raw, dict):
+        raise ConfigError("config file must be a YAML mapping of keys to values")
+    try:
+        return Config(**raw, base_dir=str(base_dir))
+    except ValidationError as err:
+        raise ConfigError(_describe(err)) from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a YAML config file."""
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {p} not found; pass a path such as configs/quickstart.yaml")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {p} is not UTF-8 text; save it as UTF-8") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"config file {p} is not valid YAML{where}; fix the syntax") from None
+    if "base_dir" in raw:
+        raise ConfigError("unknown config key 'base_dir'; remove it")
+    return parse_config(raw, base_dir=p.resolve().parent)
