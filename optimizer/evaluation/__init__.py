@@ -1,0 +1,1 @@
+"""Scoring prompts: metrics, bootstrap intervals, paired tests, and the evaluation runner."""
