@@ -41,6 +41,7 @@ class ModelRole(_Section):
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     max_tokens: int | None = Field(default=None, ge=1)
     api_base: str | None = None
+    api_key_env: str | None = None
 
 
 class ModelsConfig(_Section):
@@ -61,6 +62,7 @@ class LLMConfig(_Section):
     max_retries: int = Field(default=4, ge=0, le=20)
     cache: bool = True
     simulated_latency_s: float = Field(default=0.0, ge=0.0)
+    transport: Literal["auto", "litellm", "direct"] = "auto"
     prices: dict[str, PriceOverride] = Field(default_factory=dict)
 
 
@@ -69,6 +71,38 @@ class BudgetConfig(_Section):
     max_tokens: int | None = Field(default=None, ge=1)
     max_usd: float | None = Field(default=None, gt=0)
     max_wall_s: float | None = Field(default=None, gt=0)
+
+
+class EvolutionConfig(_Section):
+    """The evolutionary search (see docs/engine.md)."""
+
+    population: int = Field(default=8, ge=2, le=500)
+    generations: int = Field(default=10, ge=0, le=100_000)
+    minibatch: int = Field(default=16, ge=1, le=1000)
+    selection: Literal["tournament", "pareto"] = "tournament"
+    acceptance: Literal["strict", "non_strict"] = "strict"
+    fitness: Literal["accuracy", "macro_f1"] = "accuracy"
+    operators: dict[str, float] = Field(
+        default_factory=lambda: {
+            "reflective": 4.0,
+            "first_order": 1.0,
+            "zero_order": 0.5,
+            "eda": 0.5,
+            "eda_rank_index": 0.5,
+            "lineage": 0.5,
+            "zero_order_hyper": 0.5,
+            "first_order_hyper": 0.5,
+            "lamarckian": 0.5,
+            "crossover": 0.25,
+            "context_shuffle": 0.25,
+        }
+    )
+    max_failures: int = Field(default=8, ge=1, le=100)
+    max_prompt_chars: int = Field(default=4000, ge=100)
+    dev_limit: int | None = Field(default=None, ge=1)
+    top_k: int = Field(default=3, ge=1, le=50)
+    patience: int | None = Field(default=None, ge=1)
+    target_score: float | None = Field(default=None, gt=0, le=1)
 
 
 class EvalConfig(_Section):
@@ -89,6 +123,7 @@ class Config(_Section):
     llm: LLMConfig = LLMConfig()
     budget: BudgetConfig = BudgetConfig()
     eval: EvalConfig = EvalConfig()
+    evolution: EvolutionConfig = EvolutionConfig()
     base_dir: str = Field(default=".", exclude=True)
 
     @field_validator("store")
