@@ -74,7 +74,7 @@ def open_store(
     """
     engine, where = _engine(url, create=create, busy_timeout_s=busy_timeout_s)
     try:
-        _schema.prepare_schema(engine, normalize_url(url), create=create)
+        _schema.prepare_schema(engine, where, create=create)
     except SQLAlchemyError as exc:
         engine.dispose()
         raise _schema.translate_error(exc, where, busy_timeout_s) from exc
@@ -91,7 +91,7 @@ def upgrade(url: str | URL | None = None) -> tuple[str | None, str]:
     """
     engine, where = _engine(url, create=True, busy_timeout_s=30.0)
     try:
-        return _schema.upgrade_schema(engine, normalize_url(url))
+        return _schema.upgrade_schema(engine, where)
     except SQLAlchemyError as exc:
         raise _schema.translate_error(exc, where) from exc
     finally:

@@ -208,7 +208,7 @@ class EvaluationsMixin(StoreBase):
             .group_by(e.c.candidate_id)
         )
         with self._conn(write=False) as conn:
-            counts = dict(conn.execute(q).tuples())
+            counts = {cid: n for cid, n in conn.execute(q)}
         return {c: int(counts.get(c, 0)) for c in candidate_ids}
 
 

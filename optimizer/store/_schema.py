@@ -172,9 +172,11 @@ def migrate(engine: Engine, target: str = "head", *, downgrade: bool = False) ->
                 command.upgrade(cfg, target)
 
 
-def prepare_schema(engine: Engine, url: URL, *, create: bool) -> None:
-    """Create a fresh database at head, accept one at head, refuse anything else."""
-    where = display_url(url)
+def prepare_schema(engine: Engine, where: str, *, create: bool) -> None:
+    """Create a fresh database at head, accept one at head, refuse anything else.
+
+    ``where`` names the database in messages (the file path for SQLite files).
+    """
     with engine.connect() as conn, conn.begin():
         revision, has_tables = read_revision(conn)
     if revision == HEAD_REVISION:
@@ -204,9 +206,8 @@ def schema_error(revision: str | None, where: str) -> SchemaVersionError:
         "upgrade promptbreed")
 
 
-def upgrade_schema(engine: Engine, url: URL) -> tuple[str | None, str]:
+def upgrade_schema(engine: Engine, where: str) -> tuple[str | None, str]:
     """Migrate to head; returns (revision before, revision after)."""
-    where = display_url(url)
     with engine.connect() as conn, conn.begin():
         revision, has_tables = read_revision(conn)
     if revision is None and has_tables:
