@@ -82,6 +82,11 @@ def format_prompt_list(prompts: Sequence[str]) -> str:
     return "\n".join(f"[{k}]\n{text.strip()}" for k, text in enumerate(prompts, start=1))
 
 
+def format_ranks(n: int) -> str:
+    """Body of a ``SCORES:`` section giving ``n`` listed prompts their rank (1 = worst)."""
+    return "\n".join(f"{k}: {k}" for k in range(1, n + 1))
+
+
 def format_failures(failures: Iterable[FailureCase]) -> str:
     """Body of a ``FAILURE CASES:`` section: one ``- input:`` item per case."""
     items = []

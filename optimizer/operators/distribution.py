@@ -11,6 +11,10 @@
 Near-duplicates: Promptbreeder drops entries with BERT cosine similarity > 0.95 to another
 entry. We use character-trigram Jaccard similarity > ``similarity`` (default 0.95) instead:
 no embedding model, deterministic, and good at what the filter is for (near-copies).
+
+Rank and lineage lists carry a ``SCORES:`` section with each entry's *rank* (1 = worst), never
+its fitness value: it says in the format contract's terms what the list order already says (a
+header-driven reader such as the reference model orders by SCORES, not by position).
 Children keep the parent's mutation-prompt and context.
 """
 
@@ -23,6 +27,7 @@ from optimizer.operators._text import (
     ask,
     check_child,
     format_prompt_list,
+    format_ranks,
     trigram_jaccard,
 )
 from optimizer.operators.base import MutationContext
@@ -127,6 +132,7 @@ class EDARankIndex:
             ctx,
             self.name,
             prompts=format_prompt_list([u.task_prompt for u in listed]),
+            scores=format_ranks(len(listed)),
             last=str(len(listed)),
             next=str(len(listed) + 1),
         )
@@ -155,7 +161,9 @@ class Lineage:
         if not history or history[-1] != parent.task_prompt:
             history.append(parent.task_prompt)
         history = history[-self.max_history :]
-        prompt, raw, text = await ask(ctx, self.name, prompts=format_prompt_list(history))
+        prompt, raw, text = await ask(
+            ctx, self.name, prompts=format_prompt_list(history), scores=format_ranks(len(history))
+        )
         check_child(
             text, parent_text=parent.task_prompt, max_chars=ctx.max_prompt_chars, template=self.name
         )
