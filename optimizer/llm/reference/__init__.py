@@ -1,5 +1,5 @@
 """The offline reference model ``local/reference`` (see docs/reference-model.md)."""
 
-from optimizer.llm.reference.model import ReferenceModel, count_tokens
+from optimizer.llm.reference.model import ReferenceModel, ReferenceModelSettings, count_tokens
 
-__all__ = ["ReferenceModel", "count_tokens"]
+__all__ = ["ReferenceModel", "ReferenceModelSettings", "count_tokens"]

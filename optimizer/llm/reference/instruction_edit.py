@@ -154,3 +154,33 @@ def merge_cue_lines(lines: list[str]) -> list[str]:
     for lab, idx in first.items():
         out[idx] = cue_line(lab, groups[lab])
     return [ln for ln in out if ln is not None]
+
+
+_SHORT = {
+    "url": "URL-decode",
+    "html": "decode HTML entities",
+    "unicode": "decode unicode escapes",
+    "comments": "strip SQL comments",
+    "whitespace": "collapse whitespace",
+    "case": "ignore case",
+}
+
+
+def merge_directives(lines: list[str]) -> list[str]:
+    """Replace the normalization directive lines by one compact line (same directives)."""
+    idx = [
+        i
+        for i, ln in enumerate(lines)
+        if line_kind(ln) == "directive"
+        and not parse_prompt(ln).default_label
+        and not parse_prompt(ln).json_output
+    ]
+    if len(idx) < 2:
+        return lines
+    wanted = parse_prompt("\n".join(lines[i] for i in idx)).directives
+    merged = "Before matching: " + ", ".join(_SHORT[d] for d in _SHORT if d in wanted) + "."
+    if parse_prompt(merged).directives != wanted:
+        return lines
+    out = [ln for i, ln in enumerate(lines) if i not in idx[1:]]
+    out[idx[0]] = merged
+    return out

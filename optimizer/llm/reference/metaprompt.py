@@ -50,6 +50,7 @@ class MetaPrompt:
     prompts: list[str] = field(default_factory=list)
     mutation_prompts: list[str] = field(default_factory=list)
     scores: dict[int, float] = field(default_factory=dict)
+    preamble: str = ""
 
     def get(self, name: str) -> str:
         return self.sections.get(name, "").strip()
@@ -113,6 +114,8 @@ def parse_meta(text: str) -> MetaPrompt:
             current, buf = m.group(1), [m.group(2)] if m.group(2).strip() else []
         elif current is not None:
             buf.append(line)
+        else:
+            meta.preamble += line + "\n"
     if current is not None:
         meta.sections[current] = "\n".join(buf)
     meta.failures = parse_cases(meta.sections.get("FAILURE CASES", ""))

@@ -20,7 +20,6 @@ import hashlib
 import logging
 import random
 import re
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -36,7 +35,7 @@ from optimizer.tasks.render import extract_delimited
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ReferenceModel", "ReferenceSettings", "count_tokens"]
+__all__ = ["ReferenceModel", "ReferenceModelSettings", "count_tokens"]
 
 _ALLOWED = re.compile(r"^Allowed labels:[ \t]*(.+)$", re.M)
 _FIELD = re.compile(r"^(PROPOSED LABEL|LABEL|TRANSFORMS):[ \t]*(.*)$", re.M)
@@ -48,15 +47,11 @@ GENERIC_ANSWER = (
 
 
 @dataclass(frozen=True)
-class ReferenceSettings:
-    """Optional knobs. ``latency_ms`` sleeps per call (simulated latency); ``limits`` sets the
-    task model's attention limits and noise rates; prices are per million tokens (for the
-    provider's cost accounting; the model itself never charges)."""
+class ReferenceModelSettings:
+    """Optional knobs of the model itself: ``limits`` sets the task role's attention limits and
+    noise rates. (Simulated latency and prices belong to the litellm provider.)"""
 
-    latency_ms: float = 0.0
     limits: Limits = field(default_factory=Limits)
-    input_price_per_mtok: float = 0.0
-    output_price_per_mtok: float = 0.0
 
 
 def _text(content: Any) -> str:
@@ -124,8 +119,8 @@ def _wants_json(response_format: Any) -> bool:
 class ReferenceModel:
     """Deterministic prompt-conditioned model; ``respond`` never raises."""
 
-    def __init__(self, settings: ReferenceSettings | None = None) -> None:
-        self.settings = settings or ReferenceSettings()
+    def __init__(self, settings: ReferenceModelSettings | None = None) -> None:
+        self.settings = settings or ReferenceModelSettings()
 
     @staticmethod
     def count_tokens(text: str) -> int:
@@ -141,8 +136,6 @@ class ReferenceModel:
         max_tokens: int | None = None,
     ) -> str:
         try:
-            if self.settings.latency_ms > 0:
-                time.sleep(self.settings.latency_ms / 1000.0)
             try:
                 temp = float(temperature or 0.0)
             except (TypeError, ValueError):

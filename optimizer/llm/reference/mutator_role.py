@@ -68,7 +68,14 @@ EMPHASIS: dict[str, tuple[str, ...]] = {
         "restructure",
     ),
 }
-BASE = {"cues": 1.0, "examples": 0.5, "decode": 0.3, "simplify": 0.15, "rephrase": 0.15}
+BASE = {
+    "cues": 1.0,
+    "examples": 0.5,
+    "decode": 0.3,
+    "simplify": 0.15,
+    "rephrase": 0.15,
+    "caution": 0.1,
+}
 _STOP = {
     "select",
     "from",
@@ -178,15 +185,18 @@ def fix_decode(lines: list[str], cases: list[Case], rng: random.Random) -> list[
 
 
 def simplify(lines: list[str], rng: random.Random) -> list[str]:
+    """Drop clutter, merge cue lines per label and directive lines, keep at most 3 examples."""
     out = [
         ln for i, ln in enumerate(lines) if i == 0 or ed.line_kind(ln) not in ("clutter", "blank")
     ]
     out = ed.merge_cue_lines(out)
+    out = ed.merge_directives(out)
     examples = [i for i, ln in enumerate(out) if ed.line_kind(ln) in ("example", "example-input")]
     drop = set(examples[3:])
     out = [ln for i, ln in enumerate(out) if i not in drop]
-    if out and len(out[0]) > 90 and ". " in out[0]:
-        out[0] = out[0].split(". ")[0] + "."
+    if out and len(out[0]) > 80 and ". " in out[0].rstrip(". "):
+        first, rest = out[0].split(". ", 1)
+        out[0] = rest if ed.line_kind(rest) == "framing" else first + "."
     if parse_prompt("\n".join(out)).total_cues > 36:
         for i, ln in enumerate(out):
             cs = ed.cues_of(ln)
@@ -194,6 +204,20 @@ def simplify(lines: list[str], rng: random.Random) -> list[str]:
             if lab and len(cs) > 4:
                 out[i] = ed.cue_line(lab, cs[: max(3, len(cs) - 2)])
     return out
+
+
+def caution(lines: list[str], cases: list[Case], rng: random.Random) -> list[str]:
+    """Fewer false positives: drop very short cues, add a benign example from the failures."""
+    for ln in list(lines):
+        for cue in ed.cues_of(ln):
+            if ed.cue_label(ln) and len(cue.strip()) <= 2 and rng.random() < 0.7:
+                lines = ed.remove_cue(lines, cue)
+    benign = [c for c in cases if _label(c, DEFAULT_LABELS) == "benign"]
+    if benign:
+        lines = ed.add_example(lines, benign[0].input, "benign")
+    elif not parse_prompt("\n".join(lines)).default_label:
+        lines = [*lines, "If nothing matches, answer benign."]
+    return lines
 
 
 def rephrase(lines: list[str], rng: random.Random) -> list[str]:
@@ -262,6 +286,9 @@ def lamarck(cases: list[Case], rng: random.Random) -> str:
 def crossover(meta: MetaPrompt, rng: random.Random) -> list[str]:
     prompts = meta.prompts
     order = sorted(range(len(prompts)), key=lambda i: -meta.scores.get(i + 1, 0.0))
+    pre = meta.preamble.lower()
+    if not meta.scores and ("ascending" in pre or "resembles" in pre):
+        order = order[::-1]  # lineage / rank-index lists: the last prompt is the best
     lines = [ln for ln in prompts[order[0]].splitlines() if ln.strip()]
     for i in order[1:]:
         for ln in prompts[i].splitlines():
@@ -284,8 +311,8 @@ def mutate_instruction(meta: MetaPrompt, rng: random.Random) -> str:
     mp, style = meta.get("MUTATION PROMPT"), meta.get("THINKING STYLE")
     instruction = meta.get("INSTRUCTION")
     if len(meta.prompts) >= 2:
-        lines = crossover(meta, rng)
-    elif instruction:
+        return "\n".join(crossover(meta, rng)).strip() or meta.prompts[0]
+    if instruction:
         lines = [ln.rstrip() for ln in instruction.splitlines() if ln.strip()]
     elif meta.correct:
         return lamarck(meta.correct, rng)
@@ -318,6 +345,8 @@ def mutate_instruction(meta: MetaPrompt, rng: random.Random) -> str:
                 break
         if "simplify" in chosen:
             break
+    if weights["simplify"] >= 2.0 and "simplify" not in chosen:
+        chosen.append("simplify")  # an explicit request to shorten always ends with shortening
     per = 2 if weights["cues"] > 3 else 1
     for op in chosen:
         if op == "cues":
@@ -328,6 +357,8 @@ def mutate_instruction(meta: MetaPrompt, rng: random.Random) -> str:
             lines = fix_decode(lines, failures, rng)
         elif op == "simplify":
             lines = simplify(lines, rng)
+        elif op == "caution":
+            lines = caution(lines, failures, rng)
         else:
             lines = rephrase(lines, rng)
     return "\n".join(lines).strip() or instruction or "Classify the payload."

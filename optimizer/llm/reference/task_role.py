@@ -24,8 +24,8 @@ from optimizer.llm.reference.normalize import apply_directives
 from optimizer.llm.reference.prompt_parse import ParsedPrompt
 from optimizer.llm.reference.tokenize import dice, ngrams, stable_unit
 
-EXAMPLE_FLOOR = 0.35
-EXAMPLE_GAIN = 3.0
+EXAMPLE_FLOOR = 0.28
+EXAMPLE_GAIN = 4.0
 DECIDE_AT = 0.9
 TEMPERATURE_NOISE = 0.08
 MAX_PAYLOAD_CHARS = 4000
