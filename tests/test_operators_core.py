@@ -136,7 +136,8 @@ def test_every_operator_yields_a_valid_deterministic_child(name: str) -> None:
     for prompt in meta_prompts:
         assert prompt.splitlines()[-1] in CUES
     json.dumps(dict(child.meta))  # the proposals table stores meta as JSON
-    # same seed, fresh context -> the very same child
+    # same seed, fresh context -> the very same child, whatever the global random state
+    random.seed(12345)
     assert propose(name, seed=7) == child
 
 

@@ -19,11 +19,12 @@ from optimizer.operators import (
     make_operator,
 )
 from optimizer.operators._text import (
+    MAX_INPUT_CHARS,
     drop_near_duplicates,
     parse_answer,
     trigram_jaccard,
 )
-from optimizer.units import Shot, Unit, json_line, render_prompt
+from optimizer.units import FailureCase, Shot, Unit, json_line, render_prompt
 
 PARENT = Unit("p", "Classify the payload.", "Rephrase the instruction.", fitness=0.4)
 
@@ -67,6 +68,7 @@ def run(name: str, parent: Unit = PARENT, **kw):
         ("Here's a better version. Label the payload.", "Label the payload."),
         ("**New instruction:** Label the payload.", "Label the payload."),
         ("[6]\nLabel the payload.", "Label the payload."),
+        ("[6]\nLabel the payload.\nBe brief.\n[7]\nAnother one.", "Label the payload.\nBe brief."),
         ('Say "sqli" for SQL, else "benign".', 'Say "sqli" for SQL, else "benign".'),
         ("  Label the payload.\n\n", "Label the payload."),
     ],
@@ -93,6 +95,19 @@ def test_parse_answer_strips_wrappers_only(raw: str, expected: str) -> None:
 def test_unusable_answers_raise_operator_error(answer: str, reason: str) -> None:
     with pytest.raises(OperatorError, match=reason):
         run("first_order", llm=scripted(answer))
+
+
+def test_long_inputs_are_clipped_in_meta_prompts() -> None:
+    seen: list[str] = []
+
+    async def llm(text: str) -> str:
+        seen.append(text)
+        return "Label the payload by its attack family."
+
+    huge = FailureCase("A" * 5000 + "' OR 1=1--", "sqli", "benign")
+    run("reflective", llm=llm, failures=(huge,))
+    assert f"- input: {json_line('A' * MAX_INPUT_CHARS)}\n" in seen[0]
+    assert len(seen[0]) < 3000
 
 
 def test_hypermutation_rejects_a_bad_mutation_prompt_before_the_second_call() -> None:
@@ -130,6 +145,14 @@ def test_registry_choose_and_make() -> None:
         make_operator("eda", nonsense=1)
     with pytest.raises(ConfigError, match="max_prompts"):
         make_operator("eda", max_prompts=1)
+
+
+def test_config_default_operator_mix_is_registered() -> None:
+    from optimizer.config import EvolutionConfig
+
+    weights = EvolutionConfig().operators
+    assert set(weights) == set(OPERATORS)
+    assert choose_operator(weights, random.Random(0)) in OPERATORS
 
 
 def test_choose_operator_is_weighted_deterministic_and_validated() -> None:

@@ -87,12 +87,24 @@ def format_ranks(n: int) -> str:
     return "\n".join(f"{k}: {k}" for k in range(1, n + 1))
 
 
+MAX_INPUT_CHARS = 1000
+
+
+def _clip(text: str, limit: int = MAX_INPUT_CHARS) -> str:
+    """The first ``limit`` characters of an input: one huge payload must not flood the prompt."""
+    return text if len(text) <= limit else text[:limit]
+
+
 def format_failures(failures: Iterable[FailureCase]) -> str:
-    """Body of a ``FAILURE CASES:`` section: one ``- input:`` item per case."""
+    """Body of a ``FAILURE CASES:`` section: one ``- input:`` item per case.
+
+    Inputs are JSON string literals, clipped to ``MAX_INPUT_CHARS``; a multi-line rationale is
+    folded onto one line.
+    """
     items = []
     for case in failures:
         lines = [
-            f"- input: {json_line(case.input)}",
+            f"- input: {json_line(_clip(case.input))}",
             f"  expected: {case.expected}",
             f"  got: {case.got if case.got is not None else '(no valid label)'}",
         ]
@@ -104,7 +116,7 @@ def format_failures(failures: Iterable[FailureCase]) -> str:
 
 def format_shots(shots: Iterable[Shot]) -> str:
     """Body of a ``CORRECT EXAMPLES:`` section: ``- input:`` + ``  label:`` per shot."""
-    return "\n".join(f"- input: {json_line(s.input)}\n  label: {s.label}" for s in shots)
+    return "\n".join(f"- input: {json_line(_clip(s.input))}\n  label: {s.label}" for s in shots)
 
 
 # ---------------------------------------------------------------- parsing
@@ -125,6 +137,7 @@ _HERE_IS = re.compile(
     re.I,
 )
 _LIST_MARKER = re.compile(r"^\s*\[\d+\][ \t]*\n?")
+_NEXT_ITEM = re.compile(r"\n[ \t]*\[\d+\][ \t]*(?:\n|$)")
 _QUOTES = (('"', '"'), ("'", "'"), ("“", "”"), ("«", "»"), ("`", "`"))
 
 
@@ -134,7 +147,8 @@ def parse_answer(raw: str) -> str:
     Strips, repeatedly and in any order: surrounding whitespace, a code fence, a leading
     "Here is ...:" sentence, a leading label such as ``INSTRUCTION MUTANT:`` or ``New
     instruction:``, a leading ``[k]`` list marker (EDA/lineage continuations), and one pair of
-    surrounding quotes. Inner text is kept verbatim (multi-line instructions stay multi-line).
+    surrounding quotes. When the model continued a list with several ``[k]`` items, only the
+    first is kept. Inner text is kept verbatim (multi-line instructions stay multi-line).
     """
     text = raw.strip()
     while True:
@@ -145,6 +159,7 @@ def parse_answer(raw: str) -> str:
         text = _HERE_IS.sub("", text, count=1).strip()
         text = _LEADING_LABEL.sub("", text, count=1).strip()
         text = _LIST_MARKER.sub("", text, count=1).strip()
+        text = _NEXT_ITEM.split(text, maxsplit=1)[0].strip()
         for left, right in _QUOTES:
             if len(text) >= 2 and text.startswith(left) and text.endswith(right):
                 inner = text[len(left) : -len(right)]
@@ -175,7 +190,9 @@ def check_child(
     if len(text) > max_chars:
         raise OperatorError(f"{what} too long: {len(text)} > {max_chars} characters")
     if _HEADER_LINE.search(text) or "<<<BEGIN " in text:
-        raise OperatorError(f"{what} looks like an echo of the meta-prompt (contains a header)")
+        raise OperatorError(
+            f"{what} looks like an echo of the meta-prompt (contains a section header)"
+        )
     for line in fixed_sentences(template):
         if line in text:
             raise OperatorError(f"{what} looks like an echo of the meta-prompt ({line[:40]!r}...)")
