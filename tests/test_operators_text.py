@@ -71,6 +71,8 @@ def run(name: str, parent: Unit = PARENT, **kw):
         ("[6]\nLabel the payload.\nBe brief.\n[7]\nAnother one.", "Label the payload.\nBe brief."),
         ('Say "sqli" for SQL, else "benign".', 'Say "sqli" for SQL, else "benign".'),
         ("  Label the payload.\n\n", "Label the payload."),
+        ("Let me think.\nThe cues are weak.\nINSTRUCTION MUTANT: Label it.", "Label it."),
+        ("INSTRUCTION:\nOld.\nINSTRUCTION MUTANT:\nNew one.", "New one."),
     ],
 )
 def test_parse_answer_strips_wrappers_only(raw: str, expected: str) -> None:

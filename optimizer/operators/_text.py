@@ -137,6 +137,7 @@ _HERE_IS = re.compile(
     re.I,
 )
 _LIST_MARKER = re.compile(r"^\s*\[\d+\][ \t]*\n?")
+_CUE_ANYWHERE = re.compile(r"^[ \t*]*(?:INSTRUCTION|MUTATION PROMPT) MUTANT[ \t*]*:", re.M | re.I)
 _NEXT_ITEM = re.compile(r"\n[ \t]*\[\d+\][ \t]*(?:\n|$)")
 _QUOTES = (('"', '"'), ("'", "'"), ("“", "”"), ("«", "»"), ("`", "`"))
 
@@ -148,14 +149,19 @@ def parse_answer(raw: str) -> str:
     "Here is ...:" sentence, a leading label such as ``INSTRUCTION MUTANT:`` or ``New
     instruction:``, a leading ``[k]`` list marker (EDA/lineage continuations), and one pair of
     surrounding quotes. When the model continued a list with several ``[k]`` items, only the
-    first is kept. Inner text is kept verbatim (multi-line instructions stay multi-line).
+    first is kept. When the answer cue appears on a later line (a model that reasons first or
+    repeats the meta-prompt), only the text after its last occurrence counts. Inner text is
+    kept verbatim (multi-line instructions stay multi-line).
     """
-    text = raw.strip()
+    cues = list(_CUE_ANYWHERE.finditer(raw))
+    text = raw[cues[-1].end() :].strip() if cues else raw.strip()
     while True:
         before = text
         fence = _FENCE.match(text)
         if fence:
             text = fence.group("body").strip()
+        elif text.endswith("```") and text.count("```") == 1:  # fence opened before the cue
+            text = text[:-3].strip()
         text = _HERE_IS.sub("", text, count=1).strip()
         text = _LEADING_LABEL.sub("", text, count=1).strip()
         text = _LIST_MARKER.sub("", text, count=1).strip()
