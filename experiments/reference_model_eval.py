@@ -90,6 +90,16 @@ def evaluate(model: ReferenceModel, prompt: str, rows: list[dict]) -> dict:
     }
 
 
+def without_url_decode(prompt: str) -> str:
+    """The same prompt minus its URL-decode directive (the other directives stay)."""
+    from optimizer.llm.reference.prompt_parse import parse_prompt
+
+    out = prompt.replace("URL-decode (also double-encoded %25xx), ", "")
+    out = "\n".join(ln for ln in out.splitlines() if not ln.startswith("URL-decode"))
+    assert parse_prompt(prompt).directives - parse_prompt(out).directives == {"url"}
+    return out
+
+
 def with_clutter(prompt: str, n: int) -> str:
     lines = prompt.splitlines()
     extra = [CLUTTER[i % len(CLUTTER)] + ("" if i < len(CLUTTER) else f" ({i})") for i in range(n)]
@@ -154,6 +164,42 @@ def mutator_study(model: ReferenceModel, seed_prompt: str, train: list, dev: lis
         "mean_fixed": round(sum(r["fixed"] for r in runs) / max(1, len(runs)), 2),
         "mean_broken": round(sum(r["broken"] for r in runs) / max(1, len(runs)), 2),
         "share_improved": round(sum(r["fixed"] > r["broken"] for r in runs) / max(1, len(runs)), 2),
+    }
+
+
+HILL_MPS = (
+    MP_INDICATORS,
+    MP_EXAMPLES,
+    "Tell the reader to decode URL encoding, HTML entities and unicode escapes before deciding.",
+    "Reduce false positives: state clearly which harmless inputs must stay benign.",
+    MP_SIMPLIFY,
+)
+
+
+def hill_climb(model: ReferenceModel, seed_prompt: str, train: list, dev: list, steps: int = 30):
+    """(11): a tiny greedy loop (mutate from 4 train failures, keep if train accuracy does not
+    drop) -- a sanity check that the mutator + task model give an optimizer something to climb."""
+    current, cur = seed_prompt, evaluate(model, seed_prompt, train)
+    for step in range(steps):
+        fails = [(r, p) for r, p in zip(train, cur["pred"], strict=True) if p != r["label"]]
+        if not fails:
+            break
+        k = (step * 4) % len(fails)
+        batch = (fails[k:] + fails[:k])[:4]
+        mp = HILL_MPS[step % len(HILL_MPS)]
+        child = mutate(
+            model, meta_prompt(current, mp, [r for r, _ in batch], [p for _, p in batch])
+        )
+        res = evaluate(model, child, train)
+        if res["accuracy"] >= cur["accuracy"]:
+            current, cur = child, res
+    return {
+        "steps": steps,
+        "seed_dev_accuracy": evaluate(model, seed_prompt, dev)["accuracy"],
+        "final_train_accuracy": cur["accuracy"],
+        "final_dev_accuracy": evaluate(model, current, dev)["accuracy"],
+        "final_lines": len(current.splitlines()),
+        "final_prompt": current,
     }
 
 
@@ -269,13 +315,14 @@ def main() -> None:
         ),
     )
     url_rows = [r for r in dev if (r.get("meta") or {}).get("encoding") in ("url", "double_url")]
-    no_url = "\n".join(ln for ln in expert.splitlines() if "URL-decode" not in ln)
+    no_url = without_url_decode(expert)
     res["url_decode"] = {
         "n_url_encoded": len(url_rows),
         "recall_without_directive": _attack_recall(model, no_url, url_rows),
         "recall_with_directive": _attack_recall(model, expert, url_rows),
     }
     res["mutator"] = mutator_study(model, seed_prompt, train, dev)
+    res["hill_climb"] = hill_climb(model, seed_prompt, train, dev)
     parents = [seed_prompt, expert, with_clutter(seed_prompt, 6), with_clutter(expert, 6)] * 3
     res["lengths"] = length_study(model, parents, train)
     dets = [[expert, r["payload"]] for r in dev[:200]]
@@ -343,6 +390,12 @@ def _print(res: dict, table: list) -> None:
     out.write(
         f"mutator (8 runs): mean fixed {m['mean_fixed']}, mean broken {m['mean_broken']}, "
         f"improved in {m['share_improved']:.0%} of runs (parent wrong {m['parent_dev_wrong']})\n"
+    )
+    h = res["hill_climb"]
+    out.write(
+        f"greedy loop ({h['steps']} steps) from seed: dev {h['seed_dev_accuracy']:.3f} -> "
+        f"{h['final_dev_accuracy']:.3f} (train {h['final_train_accuracy']:.3f}, "
+        f"{h['final_lines']} lines)\n"
     )
     ln = res["lengths"]
     out.write(

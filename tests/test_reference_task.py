@@ -71,7 +71,8 @@ def test_bare_prompt_has_no_attack_recall():
 def test_url_decode_directive_raises_recall_on_encoded_payloads():
     m = ReferenceModel()
     encoded = [(quote(p, safe=""), lab) for p, lab in ATTACKS]
-    without = "\n".join(ln for ln in EXPERT.splitlines() if "URL-decode" not in ln)
+    without = EXPERT.replace("URL-decode (also double-encoded %25xx), ", "")
+    assert parse_prompt(EXPERT).directives - parse_prompt(without).directives == {"url"}
     assert accuracy(m, EXPERT, encoded) > accuracy(m, without, encoded) + 0.2
 
 

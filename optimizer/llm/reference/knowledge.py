@@ -108,12 +108,12 @@ INDICATORS: dict[str, tuple[str, ...]] = {
 
 FAMILY_NAMES: dict[str, str] = {
     "sqli": "SQL injection",
-    "xss": "cross-site scripting (XSS)",
+    "xss": "cross-site scripting",
     "cmdi": "OS command injection",
     "path_traversal": "path traversal / local file inclusion",
-    "ssrf": "server-side request forgery (SSRF)",
+    "ssrf": "server-side request forgery",
     "ssti": "server-side template injection",
-    "xxe": "XML external entity (XXE)",
+    "xxe": "XML external entity",
     "nosqli": "NoSQL injection",
     "ldapi": "LDAP injection",
     "crlf": "CRLF / HTTP header injection",

@@ -113,10 +113,12 @@ def _json_or_raw(text: str) -> str:
 
 
 def _make_cue(label: str, text: str, fold: bool) -> Cue:
-    if "\\r" in text or "\\n" in text:
-        text = text.replace("\\r", "\r").replace("\\n", "\n")
     needle = text.lower() if fold else text
     pat = re.escape(needle)
+    if "\\r" in text or "\\n" in text:
+        # an escaped CR/LF cue matches both the literal escape text and real CR/LF characters
+        real = needle.replace("\\r", "\r").replace("\\n", "\n")
+        pat, needle = f"(?:{pat}|{re.escape(real)})", ""
     if needle[:1].isalnum():
         pat = r"(?<![A-Za-z0-9])" + pat
     if needle[-1:].isalnum():
