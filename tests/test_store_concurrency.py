@@ -91,3 +91,26 @@ def test_same_process_second_writer_times_out_with_plain_message(tmp_path: Path)
     assert [r.name for r in other.list_runs()] == ["a"]
     holder.close()
     other.close()
+
+
+CREATOR = """
+import sys
+from optimizer.store import open_store
+store = open_store(sys.argv[1])
+store.create_run("run", sys.argv[2], {}, 0, "t")
+store.close()
+"""
+
+
+def test_processes_creating_the_same_new_database_do_not_collide(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", CREATOR, str(db), f"p{i}"],
+                         stderr=subprocess.PIPE, text=True)
+        for i in range(3)
+    ]
+    errors = [p.communicate(timeout=60)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    store = open_store(str(db), create=False)
+    assert sorted(r.name for r in store.list_runs()) == ["p0", "p1", "p2"]
+    store.close()

@@ -134,3 +134,30 @@ def test_call_log_buffers_and_flushes(tmp_path: Path) -> None:
     reopened = open_store(db, create=False)
     assert len(reopened.call_log().calls()) == 611
     reopened.close()
+
+
+def test_portable_insert_path_is_idempotent_too(store: Store) -> None:
+    """The fallback used for dialects without ON CONFLICT (filter, then insert)."""
+
+    class PortableStore(Store):
+        def insert_ignore(self, conn, table, keys):  # type: ignore[no-untyped-def]
+            return None
+
+    portable = PortableStore(store._engine, store.url)
+    run = portable.create_run("run", "r", {}, 1, "t")
+    cand = portable.add_candidate(run, "p", generation=0, operator="seed").id
+    rows = _rows(run, cand, 20)
+    assert portable.add_evaluations(rows + rows[:5]) == 20
+    assert portable.add_evaluations(_rows(run, cand, 30)) == 10
+    assert len(portable.evaluations(cand)) == 30
+    key = "f" * 64
+    portable.response_cache().put(key, _completion("a"))
+    portable.response_cache().put(key, _completion("b"))
+    hit = portable.response_cache().get(key)
+    assert hit is not None and hit.text == "a"
+
+
+def test_non_json_meta_gives_a_plain_message(store: Store) -> None:
+    run = store.create_run("run", "r", {}, 1, "t")
+    with pytest.raises(StoreError, match="not JSON-serializable"):
+        store.add_candidate(run, "p", generation=0, operator="seed", meta={"when": object()})

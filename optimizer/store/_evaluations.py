@@ -135,10 +135,17 @@ class EvaluationsMixin(StoreBase):
             stmt = self.insert_ignore(conn, evaluations_t, _EVAL_KEY)
             if stmt is None:
                 return self._insert_missing(conn, params)
-            result = conn.execute(stmt, params)
-            if result.rowcount is not None and result.rowcount >= 0:
-                return int(result.rowcount)
-            return -1  # driver does not report it (never for SQLite/PostgreSQL executemany)
+            if conn.dialect.name == "sqlite":  # sqlite3 sums executemany rowcounts exactly
+                return int(conn.execute(stmt, params).rowcount)
+            # other drivers batch executemany and may report only the last batch: count
+            before = self._count_for(conn, {p["candidate_id"] for p in params})
+            conn.execute(stmt, params)
+            return self._count_for(conn, {p["candidate_id"] for p in params}) - before
+
+    def _count_for(self, conn: Connection, candidate_ids: set[str]) -> int:
+        e = evaluations_t
+        q = select(func.count()).select_from(e).where(e.c.candidate_id.in_(candidate_ids))
+        return int(conn.execute(q).scalar_one())
 
     def _insert_missing(self, conn: Connection, params: list[dict[str, Any]]) -> int:
         """Portable fallback for dialects without ON CONFLICT: filter, then insert."""

@@ -127,6 +127,9 @@ def translate_error(exc: SQLAlchemyError, where: str, busy_timeout_s: float = 30
         msg = f"cannot open the database {where}; check that the path exists and is writable"
     elif "readonly" in low or "read-only" in low:
         msg = f"the database {where} is read-only; check the file's permissions"
+    elif "json serializable" in low:
+        msg = (f"cannot store a value that is not JSON-serializable ({orig}); pass plain "
+               "dicts, lists, strings, numbers, booleans or None")
     elif isinstance(exc, IntegrityError) and "foreign key" in low:
         msg = (f"write refused by {where}: it refers to a run or candidate that does not exist "
                f"({orig})")
@@ -158,13 +161,21 @@ def read_revision(conn: Connection) -> tuple[str | None, bool]:
     return revision, bool(tables - {"alembic_version"})
 
 
-def migrate(engine: Engine, target: str = "head", *, downgrade: bool = False) -> None:
-    """Run Alembic on ``engine`` inside one immediate transaction."""
+def migrate(
+    engine: Engine, target: str = "head", *, downgrade: bool = False, only_if_fresh: bool = False
+) -> None:
+    """Run Alembic on ``engine`` inside one immediate (write-locked) transaction.
+
+    With ``only_if_fresh`` the database is re-checked under the lock and left alone unless it
+    is still empty, so processes creating the same new database at once do not collide.
+    """
     from alembic import command
 
     with engine.connect() as conn:
         conn = conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
         with conn.begin():
+            if only_if_fresh and read_revision(conn) != (None, False):
+                return
             cfg = alembic_config(conn)
             if downgrade:
                 command.downgrade(cfg, target)
@@ -186,8 +197,11 @@ def prepare_schema(engine: Engine, where: str, *, create: bool) -> None:
             raise StoreError(f"no promptbreed database at {where}; start a run first or "
                              "point --db at an existing database")
         logger.info("creating promptbreed schema %s in %s", HEAD_REVISION, where)
-        migrate(engine, "head")
-        return
+        migrate(engine, "head", only_if_fresh=True)
+        with engine.connect() as conn, conn.begin():
+            revision, has_tables = read_revision(conn)  # another process may have won
+        if revision == HEAD_REVISION:
+            return
     raise schema_error(revision, where)
 
 

@@ -42,7 +42,7 @@ from optimizer.store.records import (
 )
 
 _RUN_HINT = "`breed runs` lists the runs in this database"
-_CAND_HINT = "`breed show RUN` lists a run's candidates"
+_CAND_HINT = "`breed status RUN` shows a run's candidates"
 
 _ANCESTORS_SQL = sql_text(
     """
