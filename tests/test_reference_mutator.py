@@ -53,7 +53,7 @@ def test_cue_mutation_fixes_failures_with_real_substrings():
         new_cues = {c.text for c in parse_prompt(child).cues} - {
             c.text for c in parse_prompt(SEED).cues
         }
-        from optimizer.llm.reference.mutator_role import decoded
+        from optimizer.llm.reference.distil import decoded
 
         assert all(c.lower() in decoded(case[0]).lower() for c in new_cues)
     assert fixed >= 4

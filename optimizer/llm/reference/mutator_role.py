@@ -18,10 +18,10 @@ Contracts:
 from __future__ import annotations
 
 import random
-import re
 
 from optimizer.llm.reference import instruction_edit as ed
-from optimizer.llm.reference.knowledge import FAMILY_NAMES, INDICATORS, find_known
+from optimizer.llm.reference.distil import distil
+from optimizer.llm.reference.knowledge import FAMILY_NAMES, INDICATORS
 from optimizer.llm.reference.labels import DEFAULT_LABELS, canonical, find_labels
 from optimizer.llm.reference.metaprompt import Case, MetaPrompt
 from optimizer.llm.reference.normalize import apply_directives, detect_encodings
@@ -76,30 +76,6 @@ BASE = {
     "rephrase": 0.15,
     "caution": 0.1,
 }
-_STOP = {
-    "select",
-    "from",
-    "where",
-    "http",
-    "https",
-    "www",
-    "html",
-    "with",
-    "this",
-    "that",
-    "then",
-    "value",
-    "name",
-    "user",
-    "true",
-    "false",
-    "null",
-    "test",
-    "page",
-    "index",
-    "search",
-}
-_TOKEN = re.compile(r"[^\sA-Za-z0-9]{1,3}[A-Za-z_]{0,10}[^\sA-Za-z0-9]{0,2}|[A-Za-z_]{4,20}\(?")
 
 
 def emphasis_weights(mutation_prompt: str, style: str) -> dict[str, float]:
@@ -109,33 +85,6 @@ def emphasis_weights(mutation_prompt: str, style: str) -> dict[str, float]:
         weights[name] += 2.0 * min(3, sum(w in low for w in words))
         weights[name] += 0.5 * min(2, sum(w in sty for w in words))
     return weights
-
-
-def decoded(text: str) -> str:
-    return apply_directives(text, ("url", "html", "unicode", "comments"))
-
-
-def distil(text: str, label: str, have: set[str], rng: random.Random, k: int) -> list[str]:
-    """Up to ``k`` cue strings for ``label`` taken from ``text`` (real substrings)."""
-    dec = decoded(text)
-    low = dec.lower()
-    out: list[str] = []
-    for ind in find_known(dec, label):
-        i = low.find(ind)
-        cue = dec[i : i + len(ind)]
-        if cue.lower() not in have and cue.strip() and len(out) < k:
-            out.append(cue)
-    if len(out) < k:
-        toks = [t for t in _TOKEN.findall(dec) if t.lower().strip("(") not in _STOP]
-        toks = [t for t in toks if t.lower() not in have and len(t.strip()) >= 2]
-        scored = sorted(
-            set(toks),
-            key=lambda t: (-(sum(not c.isalnum() for c in t) + min(len(t), 8) / 4), t),
-        )
-        if len(scored) > 2 and rng.random() < 0.3:
-            scored[0], scored[1] = scored[1], scored[0]
-        out.extend(scored[: k - len(out)])
-    return out
 
 
 def _label(case: Case, labels: tuple[str, ...]) -> str | None:

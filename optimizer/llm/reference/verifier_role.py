@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 
+from optimizer.llm.reference.distil import decoded
 from optimizer.llm.reference.knowledge import find_known
-from optimizer.llm.reference.mutator_role import decoded
 from optimizer.llm.reference.prompt_parse import parse_prompt
 
 
