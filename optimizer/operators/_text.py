@@ -25,9 +25,6 @@ from optimizer.units import FailureCase, Shot, json_line
 if TYPE_CHECKING:
     from optimizer.operators.base import MutationContext
 
-INSTRUCTION_CUE = "INSTRUCTION MUTANT:"
-MUTATION_PROMPT_CUE = "MUTATION PROMPT MUTANT:"
-
 HEADERS = (
     "PROBLEM DESCRIPTION",
     "THINKING STYLE",
