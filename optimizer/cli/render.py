@@ -113,9 +113,10 @@ def render_run_summary(s: Any) -> None:
               markup=False)
     if s.finalists:
         t = Table(title="finalists on test (champion first; seed marked)", title_justify="left")
-        for col in ("candidate", "op", "gen", "dev %", "test %", "95% CI", "attack recall %",
+        for col in ("candidate", "op", "gen", "dev %", "test %", "95% CI", "attack rec %",
                     "benign FPR %"):
-            t.add_column(col, justify="left" if col in ("candidate", "op") else "right")
+            t.add_column(col, justify="left" if col in ("candidate", "op") else "right",
+                         no_wrap=col in ("candidate", "95% CI"))
         for f in s.finalists:
             lo, hi = (f["test_ci"] + [float("nan")] * 2)[:2]
             mark = " (seed)" if f["candidate"] == s.seed_candidate else ""

@@ -75,6 +75,7 @@ class Progress:
     generation: int
     max_generations: int
     best_fitness: float
+    best_candidate: str
     proposals: int
     accepted: int
     model_calls: int
@@ -230,6 +231,7 @@ class Runner:
                 generation=state.generation,
                 max_generations=self.config.evolution.generations,
                 best_fitness=state.best.fitness,
+                best_candidate=state.best.id,
                 proposals=self._counts["proposals"],
                 accepted=self._counts["accepted"],
                 model_calls=t["model_calls"],
