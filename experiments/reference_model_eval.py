@@ -314,6 +314,15 @@ def main() -> None:
             + "\nIf nothing matches",
         ),
     )
+    shots = _pick_examples(train, 2, ("ssrf", "cmdi", "xss", "sqli"))
+    score(
+        "expert+examples",
+        expert.replace(
+            "If nothing matches",
+            "\n".join(f"Example: {json.dumps(r['payload'][:160])} -> {r['label']}" for r in shots)
+            + "\nIf nothing matches",
+        ),
+    )
     url_rows = [r for r in dev if (r.get("meta") or {}).get("encoding") in ("url", "double_url")]
     no_url = without_url_decode(expert)
     res["url_decode"] = {
@@ -348,12 +357,16 @@ def main() -> None:
     _print(res, table)
 
 
-def _pick_examples(train: list, per_label: int = 2) -> list[dict]:
+def _pick_examples(
+    train: list,
+    per_label: int = 2,
+    labels: tuple[str, ...] = ("nosqli", "ldapi", "xxe", "crlf"),
+) -> list[dict]:
     """Well-chosen shots: medoids (most typical train rows) of labels the seed has no cues for."""
     from optimizer.llm.reference.tokenize import dice, ngrams
 
     out = []
-    for lab in ("nosqli", "ldapi", "xxe", "crlf"):
+    for lab in labels:
         rows = [r for r in train if r["label"] == lab and len(r["payload"]) < 160][:60]
         grams = [ngrams(r["payload"]) for r in rows]
         ranked = sorted(

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from optimizer.llm.reference.labels import SYNONYMS, find_labels
+from optimizer.llm.reference.normalize import apply_directives
 from optimizer.llm.reference.tokenize import count_tokens, ngrams
 
 
@@ -320,7 +321,10 @@ def parse_prompt(
         + lim.noise_per_100_tokens * max(0, tokens - lim.noise_tokens_free) / 100
     )
     kept = tuple(_make_cue(lab, c, fold) for lab, c in uniq[: lim.max_cues])
-    shots = tuple(ExampleShot(t, lab, ngrams(t[:400])) for t, lab in examples[: lim.max_examples])
+    shots = tuple(
+        ExampleShot(t, lab, ngrams(apply_directives(t[:400], directives)))
+        for t, lab in examples[: lim.max_examples]
+    )
     return ParsedPrompt(
         key=hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16],
         cues=kept,

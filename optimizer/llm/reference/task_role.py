@@ -24,12 +24,13 @@ from optimizer.llm.reference.normalize import apply_directives
 from optimizer.llm.reference.prompt_parse import ParsedPrompt
 from optimizer.llm.reference.tokenize import dice, ngrams, stable_unit
 
-EXAMPLE_FLOOR = 0.28
-EXAMPLE_GAIN = 4.0
+EXAMPLE_FLOOR = 0.22
+EXAMPLE_GAIN = 5.0
 DECIDE_AT = 0.9
 TEMPERATURE_NOISE = 0.08
 MAX_PAYLOAD_CHARS = 4000
 MAX_SHOTS = 8
+CONTAIN_WEIGHT = 0.85
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ def _score(
             if shot.label not in allowed:
                 continue
             sim = dice(grams, shot.grams)
+            if len(shot.grams) >= 10:  # an example contained in a longer payload also counts
+                sim = max(sim, CONTAIN_WEIGHT * len(grams & shot.grams) / len(shot.grams))
             if sim > EXAMPLE_FLOOR and sim > best.get(shot.label, (0.0, ""))[0]:
                 best[shot.label] = (sim, shot.text)
         for lab, (sim, ex_text) in best.items():
