@@ -1,4 +1,4 @@
-"""Short, sortable, prefix-friendly identifiers for runs, candidates and proposals.
+"""Short, sortable, prefix-friendly identifiers for runs, candidates, proposals and reviews.
 
 Format: one lowercase kind letter, 12 hex digits of milliseconds since the Unix epoch, 8 hex
 digits that are random for the first id of a millisecond and incremented after that (the ULID
@@ -6,8 +6,8 @@ digits that are random for the first id of a millisecond and incremented after t
 
 - ids of one kind sort in creation order within a process (and across processes to the
   millisecond), so ``ORDER BY id`` is creation order;
-- the kind letter (``r`` run, ``c`` candidate, ``p`` proposal) tells what an id names in logs
-  and on the command line;
+- the kind letter (``r`` run, ``c`` candidate, ``p`` proposal, ``v`` review) tells what an id
+  names in logs and on the command line;
 - any unique prefix is accepted by the store's lookups (``Store.get_run("r019ae5c1")``).
 
 The random part comes from ``os.urandom``: ids are identities, not experiment randomness, so
@@ -21,7 +21,7 @@ import re
 import threading
 import time
 
-KINDS = {"run": "r", "candidate": "c", "proposal": "p"}
+KINDS = {"run": "r", "candidate": "c", "proposal": "p", "review": "v"}
 ID_PATTERN = re.compile(r"^[a-z][0-9a-f]{20}$")
 _PREFIX_PATTERN = re.compile(r"^[a-z][0-9a-f]*$")
 

@@ -223,6 +223,65 @@ class PopulationSlot(Base):
     )
 
 
+class Review(Base):
+    """A human (or CI) review of a candidate: approve, reject or comment. Append-only.
+
+    Added in revision 0003. ``release_name`` names the release line the candidate was reviewed
+    for (its production prompt is the comparison); ``evidence_json`` holds the gate results.
+    """
+
+    __tablename__ = "reviews"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.id"), index=True)
+    release_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    decision: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    evidence_json: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Release(Base):
+    """Version ``version`` of release line ``name``: a snapshot of a candidate. Append-only."""
+
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_releases_name_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.id"), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    review_id: Mapped[str | None] = mapped_column(ForeignKey("reviews.id"), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    evidence_json: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class AliasMove(Base):
+    """Alias ``alias`` of release line ``name`` now points at ``release_id`` (None: removed).
+
+    Append-only: the current target of an alias is its latest move; rollback is a new move.
+    """
+
+    __tablename__ = "alias_moves"
+    __table_args__ = (Index("ix_alias_moves_name_alias", "name", "alias", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    alias: Mapped[str] = mapped_column(String(64))
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"), nullable=True)
+    previous_release_id: Mapped[int | None] = mapped_column(
+        ForeignKey("releases.id"), nullable=True
+    )
+    moved_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[float] = mapped_column(Float)
+
+
 runs_t = Run.__table__
 candidates_t = Candidate.__table__
 parents_t = CandidateParent.__table__
@@ -231,3 +290,6 @@ evaluations_t = Evaluation.__table__
 llm_calls_t = LLMCall.__table__
 cache_t = CachedResponse.__table__
 population_t = PopulationSlot.__table__
+reviews_t = Review.__table__
+releases_t = Release.__table__
+alias_moves_t = AliasMove.__table__

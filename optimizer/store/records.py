@@ -17,6 +17,7 @@ CANDIDATE_STATES = frozenset(
     {"pending", "evaluated", "rejected", "champion", "failed", "retired"}
 )
 SPLITS = frozenset({"train", "dev", "test", "regression", "shadow"})
+REVIEW_DECISIONS = frozenset({"approve", "reject", "comment"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,3 +152,47 @@ class LLMCallRow:
     candidate_id: str | None
     tags: Mapping[str, Any] = field(default_factory=dict)
     created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewRecord:
+    id: str
+    candidate_id: str
+    release_name: str | None
+    reviewer: str
+    decision: str
+    comment: str
+    evidence: Mapping[str, Any]
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseRecord:
+    """Version ``version`` of release line ``name``; ``text``/``content_hash`` are a snapshot
+    of the candidate at promotion time."""
+
+    id: int
+    name: str
+    version: int
+    candidate_id: str
+    content_hash: str
+    text: str
+    review_id: str | None
+    created_by: str
+    notes: str
+    evidence: Mapping[str, Any]
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AliasMoveRecord:
+    """One move of an alias; ``version``/``previous_version`` are None for "not set"."""
+
+    id: int
+    name: str
+    alias: str
+    version: int | None
+    previous_version: int | None
+    moved_by: str
+    reason: str
+    created_at: float

@@ -9,8 +9,9 @@ Contracts:
 - Candidates are content-addressed within a run: ``add_candidate`` with the same text,
   mutation-prompt and context as an existing candidate of the run returns that candidate
   unchanged (no new row, no new parent edges). ``find_candidate`` tells beforehand.
-- Evaluations, proposals, the call log and the response cache: see ``_evaluations.py`` and
-  ``cache.py``. Transactions: see ``_base.py``.
+- Evaluations and proposals: ``_evaluations.py``; reviews, releases and aliases:
+  ``_releases.py``; the call log and the response cache: ``cache.py``; transactions:
+  ``_base.py``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from optimizer.errors import NotFoundError, StoreError
 from optimizer.llm.types import content_hash
 from optimizer.store import _convert
 from optimizer.store._evaluations import EvaluationsMixin
+from optimizer.store._releases import ReleasesMixin
 from optimizer.store.cache import SQLCallLog, SQLResponseCache
 from optimizer.store.ids import new_id
 from optimizer.store.models import candidates_t, parents_t, population_t, runs_t
@@ -91,7 +93,7 @@ def _check(value: str, allowed: Collection[str], what: str) -> None:
         raise StoreError(f"unknown {what} {value!r}; use one of {', '.join(sorted(allowed))}")
 
 
-class Store(EvaluationsMixin):
+class Store(EvaluationsMixin, ReleasesMixin):
     """The lineage store. Open it with ``optimizer.store.open_store(url)``."""
 
     _cache: SQLResponseCache | None = None
