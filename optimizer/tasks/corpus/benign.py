@@ -220,17 +220,33 @@ def math_dates(r: random.Random) -> str:
                     f"price>={a}&price<={a * 3}"))
 
 
+def _user_agents(r: random.Random) -> tuple[str, ...]:
+    chrome, safari, ff = r.randint(110, 131), r.randint(0, 6), r.randint(115, 133)
+    return (
+        f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        f"Chrome/{chrome}.0.0.0 Safari/537.36",
+        f"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_{safari}) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/17.4 Safari/605.1.15",
+        f"Mozilla/5.0 (X11; Linux x86_64; rv:{ff}.0) Gecko/20100101 Firefox/{ff}.0",
+        f"curl/8.{r.randint(0, 9)}.0", f"python-requests/2.{r.randint(25, 32)}.0")
+
+
 def user_agent(r: random.Random) -> str:
-    return vpick(r,
-                 (f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
-                  f"AppleWebKit/537.36 (KHTML, like Gecko) "
-                    f"Chrome/{r.randint(110, 131)}.0.0.0 Safari/537.36",
-                    f"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_{r.randint(0, 6)}) "
-                    f"AppleWebKit/605.1.15 "
-                    "(KHTML, like Gecko) Version/17.4 Safari/605.1.15",
-                    "Mozilla/5.0 (X11; Linux x86_64; rv:{v}.0) Gecko/20100101 Firefox/{v}.0".format(
-                        v=r.randint(115, 133)), f"curl/8.{r.randint(0, 9)}.0",
-                  f"python-requests/2.{r.randint(25, 32)}.0"))
+    return vpick(r, _user_agents(r))
+
+
+def request_header(r: random.Random) -> str:
+    """Whole header lines as a WAF logs them (attacks appear in headers too)."""
+    return vpick(r, (
+        f"User-Agent: {pick(r, _user_agents(r))}",
+        f"Referer: https://{pick(r, PUBLIC_HOSTS)}/{rand_word(r)}?page={rand_int(r, 1, 9)}",
+        f"Accept-Language: {pick(r, ('en-US,en;q=0.9', 'de-DE,de;q=0.8,en;q=0.5', 'fr-FR'))}",
+        f"Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.{rand_hex(r, 24)}.{rand_hex(r, 16)}",
+        f"Cookie: session={rand_hex(r, 16)}; theme={pick(r, ('dark', 'light'))}; lang=en",
+        f"X-Forwarded-For: 10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+        "Content-Type: application/json; charset=utf-8",
+        "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        f'If-None-Match: W/"{rand_hex(r, 16)}"'))
 
 
 def form_body(r: random.Random) -> str:
@@ -295,6 +311,7 @@ BENIGN_TEMPLATES: list[tuple[str, Template, bool]] = [
     ("markdown_text", markdown_text, False), ("xml_document", xml_document, False),
     ("template_braces", template_braces, True), ("math_dates", math_dates, True),
     ("user_agent", user_agent, False), ("form_body", form_body, False),
+    ("request_header", request_header, False),
     ("review_text", review_text, True), ("tokens_ids", tokens_ids, True),
     ("ldap_dn_display", ldap_dn_display, True), ("multiline_text", multiline_text, False),
     ("phone_address", phone_address, True),
