@@ -194,3 +194,20 @@ def test_budget_validation_and_snapshot() -> None:
     snap = b.snapshot()
     assert (snap.used_calls, snap.used_tokens, snap.inflight_calls) == (2, 10, 0)
     assert snap.exhausted == "calls"
+
+
+def test_wall_time_budget_and_from_config() -> None:
+    from optimizer.config import parse_config
+
+    cfg = parse_config({"budget": {"max_calls": 7, "max_wall_s": 0.05}, "llm": {"concurrency": 3}})
+    budget = Budget.from_config(cfg.budget, used_calls=2)
+    assert (budget.max_calls, budget.used_calls, budget.max_wall_s) == (7, 2, 0.05)
+    settings = GatewaySettings.from_config(cfg)
+    assert settings.concurrency == 3 and settings.role("mutation").temperature == 0.7
+    assert settings.role("task").model == "local/reference"
+    gw = Gateway(settings, budget=budget)
+    gw.complete_sync(gw.request("task", msgs(1)))
+    time.sleep(0.06)
+    with pytest.raises(BudgetExceeded, match="wall_s"):
+        gw.complete_sync(gw.request("task", msgs(2)))
+    assert budget.snapshot().used_calls == 3

@@ -1,7 +1,9 @@
 """Budgets: stop model calls *before* they would exceed a limit.
 
 Contracts:
-- Limits: ``max_calls``, ``max_tokens`` (input + output), ``max_usd``; ``None`` = unlimited.
+- Limits: ``max_calls``, ``max_tokens`` (input + output), ``max_usd``, ``max_wall_s`` (seconds
+  since the budget was created, or since ``start()``); ``None`` = unlimited.
+  ``Budget.from_config(config.budget)`` reads the same four fields.
 - A call is admitted by ``reserve(tokens, usd)`` with an *estimate*; admission requires
   ``used + in-flight reservations + estimate <= limit`` for every limit, otherwise
   ``BudgetExceeded`` is raised and nothing is reserved. The call count is exact (one unit per
@@ -21,7 +23,9 @@ Contracts:
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from optimizer.errors import BudgetExceeded, ConfigError
 
@@ -42,6 +46,8 @@ class BudgetSnapshot:
     max_tokens: int | None
     max_usd: float | None
     exhausted: str | None
+    max_wall_s: float | None = None
+    elapsed_s: float = 0.0
 
 
 class Budget:
@@ -50,21 +56,42 @@ class Budget:
         max_calls: int | None = None,
         max_tokens: int | None = None,
         max_usd: float | None = None,
+        max_wall_s: float | None = None,
         *,
         used_calls: int = 0,
         used_tokens: int = 0,
         used_usd: float = 0.0,
     ) -> None:
-        for name, v in (("max_calls", max_calls), ("max_tokens", max_tokens), ("max_usd", max_usd)):
+        limits = (("max_calls", max_calls), ("max_tokens", max_tokens), ("max_usd", max_usd),
+                  ("max_wall_s", max_wall_s))
+        for name, v in limits:
             if v is not None and v < 0:
                 raise ConfigError(f"budget.{name} must be >= 0 or unset, got {v}")
         self.max_calls, self.max_tokens, self.max_usd = max_calls, max_tokens, max_usd
+        self.max_wall_s = max_wall_s
+        self._t0 = time.monotonic()
         self.used_calls, self.used_tokens, self.used_usd = used_calls, used_tokens, used_usd
         self._res_calls = 0
         self._res_tokens = 0
         self._res_usd = 0.0
         self._exhausted: tuple[str, float, float] | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, cfg: Any, **used: Any) -> Budget:
+        """From a ``BudgetConfig``-like object; ``used`` seeds ``used_calls`` etc. on resume."""
+        return cls(
+            getattr(cfg, "max_calls", None), getattr(cfg, "max_tokens", None),
+            getattr(cfg, "max_usd", None), getattr(cfg, "max_wall_s", None), **used,
+        )
+
+    def start(self) -> None:
+        """Restart the wall clock (call when the run really starts)."""
+        self._t0 = time.monotonic()
+
+    @property
+    def elapsed_s(self) -> float:
+        return time.monotonic() - self._t0
 
     @property
     def exhausted(self) -> str | None:
@@ -80,6 +107,9 @@ class Budget:
                 ("tokens", self.used_tokens, self._res_tokens + tokens, self.max_tokens),
                 ("usd", self.used_usd, self._res_usd + usd, self.max_usd),
             )
+            if self.max_wall_s is not None and self.elapsed_s > self.max_wall_s:
+                self._exhausted = ("wall_s", round(self.elapsed_s, 3), self.max_wall_s)
+                raise BudgetExceeded(*self._exhausted)
             for kind, used, pending, limit in checks:
                 if limit is not None and used + pending > limit:
                     self._exhausted = (kind, used, limit)
@@ -116,4 +146,5 @@ class Budget:
             return BudgetSnapshot(
                 self.used_calls, self.used_tokens, self.used_usd, self._res_calls,
                 self.max_calls, self.max_tokens, self.max_usd, self.exhausted,
+                self.max_wall_s, self.elapsed_s,
             )

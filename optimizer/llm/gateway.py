@@ -224,7 +224,7 @@ class Gateway:
             t0 = time.perf_counter()
             try:
                 hit = await asyncio.shield(self._inflight[key])
-            except (LLMError, BudgetExceeded) as exc:
+            except LLMError as exc:
                 self._record(req, key, Usage(), 0.0, t0, cached=True, error=exc)
                 raise
         if hit is not None:
@@ -259,17 +259,18 @@ class Gateway:
         return usage.total_tokens, self.prices.cost(req.model, usage)
 
     async def _call(self, req: ChatRequest, key: str, sem: asyncio.Semaphore) -> Completion:
+        budget = self.budget
+        if budget is not None and budget.exhausted:  # fail fast, without waiting for a slot
+            self._refused()
+            budget.reserve()
         async with sem:
-            budget = self.budget
             reservation = None
             if budget is not None:
                 tokens, usd = self._estimate(req)
                 try:
                     reservation = budget.reserve(tokens, usd)
                 except BudgetExceeded:
-                    self._stats = replace(
-                        self._stats, budget_refusals=self._stats.budget_refusals + 1
-                    )
+                    self._refused()
                     raise
             t0 = time.perf_counter()
             try:
@@ -302,6 +303,9 @@ class Gateway:
             cached=False,
             request_hash=key,
         )
+
+    def _refused(self) -> None:
+        self._stats = replace(self._stats, budget_refusals=self._stats.budget_refusals + 1)
 
     def _use_direct(self, model: str) -> bool:
         t = self.settings.transport
