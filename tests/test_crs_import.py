@@ -90,9 +90,12 @@ def test_decoded_payloads_and_label_map_override() -> None:
     raw, _ = import_crs(CRS_CSV)
     assert sum("%0d%0a" in e.input.lower() for e in decoded) < sum(
         "%0d%0a" in e.input.lower() for e in raw)
-    no_rfi, skipped = import_crs(CRS_CSV, label_map={"rfi": None})
-    assert skipped["unmapped:rfi"] == 34
-    assert Counter(e.label for e in no_rfi)["ssrf"] == 70
+    for skip in (None, "skip"):
+        no_rfi, skipped = import_crs(CRS_CSV, label_map={"rfi": skip})
+        assert skipped["unmapped:rfi"] == 34
+        assert Counter(e.label for e in no_rfi)["ssrf"] == 70
+    more, _ = import_crs(CRS_CSV, label_map={"generic/node_injection": "cmdi"})
+    assert Counter(e.label for e in more)["cmdi"] == 642 + 42
 
 
 def test_include_unmapped_keeps_other_families_marked(real: tuple[list, dict[str, int]]) -> None:

@@ -14,7 +14,8 @@ Contracts:
   out per reason (``positive_elsewhere``, ``unmapped:<key>``, ``empty_payload``, ``duplicate``,
   ``conflicting_labels``), so ``len(examples) + sum(skipped.values())`` = rows in the file.
 - Label map keys are ``<label>/<sublabel>`` (checked first) or ``<label>`` (the CSV ``label``
-  column); a value is a task label or ``None`` (skip). ``label_map`` entries are merged over
+  column); a value is a task label or ``None`` (skip; the strings ``""``, ``"-"``, ``"skip"``,
+  ``"none"`` mean the same, for command-line maps). ``label_map`` entries are merged over
   ``DEFAULT_LABEL_MAP``. Negative tests that are an expected match of another test
   (``positive_elsewhere=true``) are never benign and are always skipped.
 - Rows with the same input and label are kept once (``duplicate``); an input that would get two
@@ -55,6 +56,7 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "id", "payload", "label", "family", "sublabel", "location", "rule_id", "positive_elsewhere",
 )
 BENIGN_LABELS = frozenset({"benign", "benign_fp_check"})
+SKIP_WORDS = frozenset({"", "-", "skip", "none", "None"})
 
 DEFAULT_LABEL_MAP: dict[str, str | None] = {
     "sqli": "sqli",
@@ -105,8 +107,9 @@ def _read_rows(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
 
 def _resolve_map(label_map: Mapping[str, str | None] | None) -> dict[str, str | None]:
     merged = dict(DEFAULT_LABEL_MAP)
-    if label_map:
-        merged.update(label_map)
+    if label_map:  # "", "-" and "skip" also mean None (handy for --label-map rfi=skip)
+        merged.update({k: None if v is None or v.strip() in SKIP_WORDS else v.strip()
+                       for k, v in label_map.items()})
     bad = sorted(f"{k}={v}" for k, v in merged.items() if v is not None and v not in LABELS)
     if bad:
         raise ConfigError(f"CRS label map targets unknown label(s) {', '.join(bad)}; "
