@@ -20,11 +20,11 @@ from optimizer.tasks.render import delimit
 
 
 def url(text: str, rng: random.Random) -> str:
-    return quote(text, safe="")
+    return quote(text, safe="", errors="surrogatepass")
 
 
 def double_url(text: str, rng: random.Random) -> str:
-    return quote(quote(text, safe=""), safe="")
+    return quote(quote(text, safe="", errors="surrogatepass"), safe="")
 
 
 def html_entities(text: str, rng: random.Random) -> str:
