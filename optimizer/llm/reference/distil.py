@@ -51,6 +51,15 @@ _WRAPPERS = (
 )
 
 
+_JSON_ONLY = frozenset('"{}[],: ')
+
+
+def _json_only(token: str) -> bool:
+    """True for tokens whose only symbols are JSON syntax (``"jazz``, ``"}``)."""
+    symbols = {c for c in token if not c.isalnum() and c != "_"}
+    return bool(symbols) and _JSON_ONLY.issuperset(symbols)
+
+
 def core(text: str) -> str:
     """The text without its carrier: header names, JSON keys and form/query keys become spaces,
     so distilled cues come from the values an attacker controls, not from the wrapper."""
@@ -74,7 +83,11 @@ def distil(text: str, label: str, have: set[str], rng: random.Random, k: int) ->
         if cue.lower() not in have and cue.strip() and len(out) < k:
             out.append(cue)
     if len(out) < k:
-        toks = [t for t in _TOKEN.findall(core(dec)) if t.lower().strip("(") not in _STOP]
+        toks = [
+            t
+            for t in _TOKEN.findall(core(dec))
+            if t.lower().strip("(") not in _STOP and not _json_only(t)
+        ]
         toks = [t for t in toks if t.lower() not in have and len(t.strip()) >= 2]
         scored = sorted(
             set(toks),
