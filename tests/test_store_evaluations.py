@@ -161,3 +161,34 @@ def test_non_json_meta_gives_a_plain_message(store: Store) -> None:
     run = store.create_run("run", "r", {}, 1, "t")
     with pytest.raises(StoreError, match="not JSON-serializable"):
         store.add_candidate(run, "p", generation=0, operator="seed", meta={"when": object()})
+
+
+def test_cache_writes_are_buffered_until_a_flush_point(tmp_path: Path) -> None:
+    db = str(tmp_path / "buf.db")
+    writer, reader = open_store(db), open_store(db)
+    cache, seen = writer.response_cache(), reader.response_cache()
+    cache.put("a" * 64, _completion("first"))
+    assert cache.get("a" * 64) is not None  # visible to its own store at once
+    assert seen.get("a" * 64) is None  # not written yet
+    writer.call_log().flush()  # the gateway flushes the log after each batch: cache goes too
+    hit = seen.get("a" * 64)
+    assert hit is not None and hit.text == "first"
+
+    run = writer.create_run("run", "r", {}, 1, "t")
+    with writer.transaction():
+        writer.add_candidate(run, "p", generation=0, operator="seed")
+        cache.put("b" * 64, _completion("second"))
+    hit = seen.get("b" * 64)  # committed with the transaction
+    assert hit is not None and hit.text == "second"
+
+    import threading
+
+    for i in range(64):  # a full buffer writes itself
+        cache.put(f"{i:064x}", _completion(str(i)))
+    got: list[Completion | None] = []
+    t = threading.Thread(target=lambda: got.append(seen.get(f"{63:064x}")))
+    t.start()
+    t.join()
+    assert got[0] is not None and got[0].text == "63"
+    writer.close()
+    reader.close()

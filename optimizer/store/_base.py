@@ -8,6 +8,8 @@ Contracts:
 - Write transactions start with ``BEGIN IMMEDIATE`` on SQLite: a second writer (another
   process, or another thread of this one) waits up to the busy timeout, then gets a
   ``StoreError``. Readers never wait (WAL).
+- Buffered writes (response cache, call log) are flushed into a ``transaction()`` before it
+  commits.
 - Every ``SQLAlchemyError`` is translated into a ``StoreError`` with a plain message.
 """
 
@@ -83,8 +85,12 @@ class StoreBase:
             token = self._tx.set(conn)
             try:
                 yield
+                self._flush_buffers()  # buffered cache entries / call records commit too
             finally:
                 self._tx.reset(token)
+
+    def _flush_buffers(self) -> None:
+        """Hook: write in-memory write buffers into the current transaction."""
 
     def _resolve_id(self, conn: Connection, table: Table, ident: str, what: str, hint: str) -> str:
         """Full id for an id or a unique id prefix; NotFoundError otherwise."""

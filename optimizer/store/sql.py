@@ -368,8 +368,36 @@ class Store(EvaluationsMixin, ReleasesMixin):
             self._call_log = SQLCallLog(self)
         return self._call_log
 
+    def flush(self) -> None:
+        """Write the buffered response-cache entries and call records, in one transaction
+        (joining an open ``transaction()``). On failure they stay buffered."""
+        cache, log = self._cache, self._call_log
+        cache_rows = cache._take() if cache is not None else []
+        log_rows = log._take() if log is not None else []
+        if not cache_rows and not log_rows:
+            return
+        try:
+            with self._conn(write=True) as conn:
+                if cache is not None:
+                    cache._write(conn, cache_rows)
+                if log is not None:
+                    log._write(conn, log_rows)
+        except BaseException:
+            if cache is not None:
+                cache._restore(cache_rows)
+            if log is not None:
+                log._restore(log_rows)
+            raise
+
+    def _flush_buffers(self) -> None:
+        self.flush()
+
     def close(self) -> None:
-        """Flush the call log and release connections."""
-        if self._call_log is not None and not self._closed:
-            self._call_log.flush()
+        """Flush the buffers and release connections."""
+        if not self._closed:
+            try:
+                self.flush()
+            finally:
+                if self._cache is not None:
+                    self._cache._close()
         super().close()
