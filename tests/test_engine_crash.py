@@ -33,6 +33,14 @@ def _breed(*args: str) -> subprocess.Popen[str]:
                             stderr=subprocess.PIPE, text=True, env=env)
 
 
+def _cached(db: Path) -> int:
+    """Rows in the response cache (0 while the database does not exist yet)."""
+    try:
+        return count(db, "select count(*) from response_cache") if db.exists() else 0
+    except sqlite3.OperationalError:
+        return 0
+
+
 def _run_id(db: Path) -> str | None:
     if not db.exists():
         return None
@@ -60,7 +68,12 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path: Path) -> None:
     kills = 0
     proc = _breed("run", str(cfg), "--json")
     for _ in range(3):
-        time.sleep(rng.uniform(0.8, 2.5))
+        # kill at a random moment after this process has made some progress of its own
+        start = _cached(db)
+        deadline = time.monotonic() + 120
+        while _cached(db) < start + 40 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 0.6))
         if proc.poll() is not None:
             break
         proc.send_signal(signal.SIGKILL)

@@ -1,14 +1,16 @@
-"""Scoring prompts on examples for the engine, with a per-process memo.
+"""Scoring prompts on examples for the engine, with a bounded per-process memo.
 
-Contract: ``score(prompt, examples)`` returns one ``Prediction`` per example, in order. A
-(prompt text, example id) pair is sent to the gateway at most once per process: the gateway's
-response cache makes repeats free of model calls, and the memo keeps them free of call-log rows.
-``usage()`` reports what this scorer spent (non-cached calls, tokens, USD).
+Contract: ``score(prompt, examples)`` returns one ``Prediction`` per example, in order. Results
+are memoized per prompt text for the ``max_prompts`` most recently used prompts (the population
+and its fresh children), so repeated minibatch scoring of a parent costs neither model calls
+(the gateway's response cache would answer anyway) nor call-log rows, while memory stays flat
+over arbitrarily long runs.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,20 +27,25 @@ def prompt_key(prompt: str) -> str:
 
 
 class Scorer:
-    def __init__(self, gateway: Gateway, task: Task, role: ModelRole, max_memo: int = 500_000):
+    def __init__(self, gateway: Gateway, task: Task, role: ModelRole, max_prompts: int = 64):
         self.gateway, self.task, self.role = gateway, task, role
-        self._memo: dict[tuple[str, str], Prediction] = {}
-        self._max_memo = max_memo
+        self._memo: OrderedDict[str, dict[str, Prediction]] = OrderedDict()
+        self._max_prompts = max_prompts
 
     async def score(
         self, prompt: str, examples: Sequence[Example], tags: dict[str, Any] | None = None
     ) -> list[Prediction]:
         key = prompt_key(prompt)
-        todo = [ex for ex in examples if (key, ex.id) not in self._memo]
+        memo = self._memo.get(key)
+        if memo is None:
+            memo = self._memo[key] = {}
+            while len(self._memo) > self._max_prompts:
+                self._memo.popitem(last=False)
+        else:
+            self._memo.move_to_end(key)
+        todo = [ex for ex in examples if ex.id not in memo]
         if todo:
             preds = await predict(self.gateway, self.task, prompt, todo, self.role, tags=tags)
-            if len(self._memo) + len(preds) > self._max_memo:
-                self._memo.clear()
             for p in preds:
-                self._memo[(key, p.example.id)] = p
-        return [self._memo[(key, ex.id)] for ex in examples]
+                memo[p.example.id] = p
+        return [memo[ex.id] for ex in examples]
