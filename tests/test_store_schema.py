@@ -141,3 +141,13 @@ def test_models_match_migrations(tmp_path: Path) -> None:
         diff = compare_metadata(ctx, Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_empty_file_is_a_new_database_but_upgrade_needs_an_existing_one(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    open_store(str(empty)).close()
+    assert schema_revision(str(empty)) == HEAD_REVISION
+    with pytest.raises(StoreError, match="no promptbreed database"):
+        upgrade(str(tmp_path / "typo.db"))
+    assert not (tmp_path / "typo.db").exists()

@@ -95,9 +95,10 @@ def open_store(
 def upgrade(url: str | URL | None = None) -> tuple[str | None, str]:
     """Migrate the database at ``url`` to the current schema, keeping its data.
 
-    Returns (revision before, revision after); before is None for a new database.
+    Returns (revision before, revision after); before is None for an empty database. A
+    missing SQLite file is an error (a typo in ``--db`` must not create a new database).
     """
-    engine, where = _engine(url, create=True, busy_timeout_s=30.0)
+    engine, where = _engine(url, create=False, busy_timeout_s=30.0)
     try:
         return _schema.upgrade_schema(engine, where)
     except SQLAlchemyError as exc:

@@ -16,7 +16,7 @@ RUN_STATUSES = frozenset({"running", "completed", "interrupted", "budget_exhaust
 CANDIDATE_STATES = frozenset(
     {"pending", "evaluated", "rejected", "champion", "failed", "retired"}
 )
-SPLITS = frozenset({"train", "dev", "test", "regression", "shadow"})
+SPLITS = frozenset({"train", "dev", "test", "regression", "shadow", "dataset"})
 REVIEW_DECISIONS = frozenset({"approve", "reject", "comment"})
 
 
