@@ -69,14 +69,18 @@ def check_sqlite_file(path: Path, *, create: bool) -> None:
     """Refuse paths that are not (empty or) SQLite files, without touching them."""
     if path.is_dir():
         raise StoreError(f"{path} is a directory; point --db at a database file")
-    if not path.exists():
-        if not create:
-            raise StoreError(f"no promptbreed database at {path}; start a run first or point "
-                             "--db at an existing database")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return
-    with path.open("rb") as fh:
-        head = fh.read(len(_SQLITE_MAGIC))
+    try:
+        if not path.exists():
+            if not create:
+                raise StoreError(f"no promptbreed database at {path}; start a run first or "
+                                 "point --db at an existing database")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return
+        with path.open("rb") as fh:
+            head = fh.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise StoreError(f"cannot use {path} as the database: {exc.strerror or exc}; check "
+                         "the path and its permissions") from exc
     if head and head != _SQLITE_MAGIC:
         raise StoreError(f"{path} is not a SQLite database; point --db at a new or existing "
                          "promptbreed database")

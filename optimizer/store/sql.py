@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy import text as sql_text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from optimizer.errors import NotFoundError, StoreError
 from optimizer.llm.types import content_hash
@@ -96,8 +96,10 @@ def _check(value: str, allowed: Collection[str], what: str) -> None:
 class Store(EvaluationsMixin, ReleasesMixin):
     """The lineage store. Open it with ``optimizer.store.open_store(url)``."""
 
-    _cache: SQLResponseCache | None = None
-    _call_log: SQLCallLog | None = None
+    def __init__(self, engine: Engine, url: str, *, busy_timeout_s: float = 30.0) -> None:
+        super().__init__(engine, url, busy_timeout_s=busy_timeout_s)
+        self._cache = SQLResponseCache(self)
+        self._call_log = SQLCallLog(self)
 
     # ---- runs ---------------------------------------------------------------------------
     def create_run(
@@ -358,35 +360,25 @@ class Store(EvaluationsMixin, ReleasesMixin):
     # ---- LLM gateway adapters -----------------------------------------------------------
     def response_cache(self) -> SQLResponseCache:
         """The persistent ``ResponseCache`` of this database (one instance per store)."""
-        if self._cache is None:
-            self._cache = SQLResponseCache(self)
         return self._cache
 
     def call_log(self) -> SQLCallLog:
         """The ``CallLog`` of this database (one buffering instance per store)."""
-        if self._call_log is None:
-            self._call_log = SQLCallLog(self)
         return self._call_log
 
     def flush(self) -> None:
         """Write the buffered response-cache entries and call records, in one transaction
         (joining an open ``transaction()``). On failure they stay buffered."""
-        cache, log = self._cache, self._call_log
-        cache_rows = cache._take() if cache is not None else []
-        log_rows = log._take() if log is not None else []
+        cache_rows, log_rows = self._cache._take(), self._call_log._take()
         if not cache_rows and not log_rows:
             return
         try:
             with self._conn(write=True) as conn:
-                if cache is not None:
-                    cache._write(conn, cache_rows)
-                if log is not None:
-                    log._write(conn, log_rows)
+                self._cache._write(conn, cache_rows)
+                self._call_log._write(conn, log_rows)
         except BaseException:
-            if cache is not None:
-                cache._restore(cache_rows)
-            if log is not None:
-                log._restore(log_rows)
+            self._cache._restore(cache_rows)
+            self._call_log._restore(log_rows)
             raise
 
     def _flush_buffers(self) -> None:
@@ -398,6 +390,5 @@ class Store(EvaluationsMixin, ReleasesMixin):
             try:
                 self.flush()
             finally:
-                if self._cache is not None:
-                    self._cache._close()
+                self._cache._close()
         super().close()
