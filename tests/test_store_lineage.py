@@ -127,6 +127,8 @@ def test_ancestors_nearest_first_with_crossover_and_depth_limit(store: Store) ->
     assert [c.id for c in store.ancestors(child, max_depth=2)] == [cross, a, b]
     assert store.ancestors(root) == []
     assert [c.id for c in store.children(root)] == [a, b]
+    assert sorted(store.lineage_edges(run)) == sorted(
+        [(a, root, 0), (b, root, 0), (cross, a, 0), (cross, b, 1), (child, cross, 0)])
 
 
 def test_population_checkpoint(store: Store) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from optimizer.errors import StoreError
 from optimizer.store import _schema
 from optimizer.store._schema import DEFAULT_URL, HEAD_REVISION, normalize_url
+from optimizer.store._util import candidate_hash
 from optimizer.store.cache import SQLCallLog, SQLResponseCache
 from optimizer.store.ids import new_id
 from optimizer.store.records import (
@@ -39,7 +40,7 @@ from optimizer.store.records import (
     ReviewRecord,
     RunRecord,
 )
-from optimizer.store.sql import Store, candidate_hash
+from optimizer.store.sql import Store
 
 __all__ = [
     "CANDIDATE_STATES",

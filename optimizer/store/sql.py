@@ -19,19 +19,18 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, Engine
 
-from optimizer.errors import NotFoundError, StoreError
+from optimizer.errors import NotFoundError
 from optimizer.llm.types import content_hash
 from optimizer.store import _convert
 from optimizer.store._evaluations import EvaluationsMixin
 from optimizer.store._releases import ReleasesMixin
+from optimizer.store._util import candidate_hash, check_choice, current_code_version
 from optimizer.store.cache import SQLCallLog, SQLResponseCache
 from optimizer.store.ids import new_id
 from optimizer.store.models import candidates_t, parents_t, population_t, runs_t
@@ -60,39 +59,6 @@ _ANCESTORS_SQL = sql_text(
 )
 
 
-def candidate_hash(text: str, mutation_prompt: str = "", context: Sequence[Any] = ()) -> str:
-    """The content hash of a candidate (SHA-256 of canonical JSON of its three parts)."""
-    return content_hash(
-        {"text": text, "mutation_prompt": mutation_prompt, "context": list(context)}
-    )
-
-
-@lru_cache(maxsize=1)
-def current_code_version() -> str:
-    """``<package version>`` plus ``+g<git sha>`` when running from a git checkout."""
-    from optimizer import __version__
-
-    git = Path(__file__).resolve().parents[2] / ".git"
-    try:
-        head = (git / "HEAD").read_text().strip()
-        if head.startswith("ref: "):
-            ref = head[5:]
-            ref_file = git / ref
-            if ref_file.exists():
-                head = ref_file.read_text().strip()
-            else:
-                packed = (git / "packed-refs").read_text().splitlines()
-                head = next(ln.split()[0] for ln in packed if ln.endswith(" " + ref))
-        return f"{__version__}+g{head[:12]}"
-    except (OSError, StopIteration):
-        return __version__
-
-
-def _check(value: str, allowed: Collection[str], what: str) -> None:
-    if value not in allowed:
-        raise StoreError(f"unknown {what} {value!r}; use one of {', '.join(sorted(allowed))}")
-
-
 class Store(EvaluationsMixin, ReleasesMixin):
     """The lineage store. Open it with ``optimizer.store.open_store(url)``."""
 
@@ -114,7 +80,7 @@ class Store(EvaluationsMixin, ReleasesMixin):
         meta: Mapping[str, Any] | None = None,
     ) -> str:
         """Record a new run in status ``running``; returns its id."""
-        _check(kind, RUN_KINDS, "run kind")
+        check_choice(kind, RUN_KINDS, "run kind")
         run_id, now = new_id("run"), time.time()
         cfg = dict(config)
         with self._conn(write=True) as conn:
@@ -140,7 +106,7 @@ class Store(EvaluationsMixin, ReleasesMixin):
         """Change the given fields (None leaves a field as it is; ``meta`` replaces the bag)."""
         values: dict[str, Any] = {"updated_at": time.time()}
         if status is not None:
-            _check(status, RUN_STATUSES, "run status")
+            check_choice(status, RUN_STATUSES, "run status")
             values["status"] = status
         if totals is not None:
             values["totals_json"] = dict(totals)
@@ -156,7 +122,7 @@ class Store(EvaluationsMixin, ReleasesMixin):
         self, run_id: str, status: str, totals: Mapping[str, Any] | None = None
     ) -> None:
         """Set a final status (anything but ``running``), the totals and ``finished_at``."""
-        _check(status, RUN_STATUSES - {"running"}, "final run status")
+        check_choice(status, RUN_STATUSES - {"running"}, "final run status")
         now = time.time()
         values: dict[str, Any] = {"status": status, "updated_at": now, "finished_at": now}
         if totals is not None:
@@ -204,7 +170,7 @@ class Store(EvaluationsMixin, ReleasesMixin):
     ) -> CandidateRecord:
         """Store a candidate with its lineage edges, or return the run's existing candidate
         with the same content (see the module docstring)."""
-        _check(state, CANDIDATE_STATES, "candidate state")
+        check_choice(state, CANDIDATE_STATES, "candidate state")
         chash = candidate_hash(text, mutation_prompt, context)
         with self._conn(write=True) as conn:
             existing = self._by_hash(conn, run_id, chash)
@@ -249,7 +215,7 @@ class Store(EvaluationsMixin, ReleasesMixin):
         """Change the given fields (None leaves a field as it is; ``meta`` replaces the bag)."""
         values: dict[str, Any] = {}
         if state is not None:
-            _check(state, CANDIDATE_STATES, "candidate state")
+            check_choice(state, CANDIDATE_STATES, "candidate state")
             values["state"] = state
         if fitness is not None:
             values["fitness"] = fitness
@@ -298,6 +264,17 @@ class Store(EvaluationsMixin, ReleasesMixin):
         kids = select(parents_t.c.child_id).where(parents_t.c.parent_id == candidate_id)
         with self._conn(write=False) as conn:
             return self._candidates_where(conn, candidates_t.c.id.in_(kids))
+
+    def lineage_edges(self, run_id: str) -> list[tuple[str, str, int]]:
+        """Every (child_id, parent_id, position) edge among a run's candidates."""
+        q = (
+            select(parents_t.c.child_id, parents_t.c.parent_id, parents_t.c.position)
+            .join(candidates_t, candidates_t.c.id == parents_t.c.child_id)
+            .where(candidates_t.c.run_id == run_id)
+            .order_by(parents_t.c.child_id, parents_t.c.position)
+        )
+        with self._conn(write=False) as conn:
+            return [(c, p, i) for c, p, i in conn.execute(q)]
 
     # ---- population (resume checkpoint) -------------------------------------------------
     def set_population(self, run_id: str, generation: int, candidate_ids: Sequence[str]) -> None:
