@@ -136,3 +136,30 @@ def test_cost_accounting_matches_price_times_tokens() -> None:
         want = c.usage.input_tokens * 3.0 / 1e6 + c.usage.output_tokens * 15.0 / 1e6
         assert c.cost_usd == pytest.approx(want, rel=1e-12) and c.cost_usd > 0
     assert gw.stats().cost_usd == pytest.approx(sum(c.cost_usd for c in out), rel=1e-12)
+
+
+def test_retry_after_header_forms() -> None:
+    import email.utils
+
+    from optimizer.llm.transport import retry_after_of
+
+    class E(Exception):
+        def __init__(self, headers: dict[str, str]) -> None:
+            self.litellm_response_headers = headers
+
+    assert retry_after_of(E({"retry-after": "2.5"})) == 2.5
+    assert retry_after_of(E({"retry-after-ms": "1500", "retry-after": "9"})) == 1.5
+    date = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 <= retry_after_of(E({"retry-after": date})) <= 31  # type: ignore[operator]
+    assert retry_after_of(E({"retry-after": "soon"})) is None
+    assert retry_after_of(ValueError("no headers")) is None
+
+
+def test_concurrent_faults_each_retried_independently() -> None:
+    script = [Fault.error(502), Fault.rate_limit(retry_after=0.2), Fault.error(500)]
+    with FaultServer(latency_s=0.01, script=script) as fs:
+        gw = gateway(fs, concurrency=4)
+        out = gw.complete_many_sync([gw.request("task", msgs(i)) for i in range(8)])
+    assert [c.text for c in out] == [ReferenceModel().respond(msgs(i)) for i in range(8)]
+    assert fs.requests == 11 and gw.stats().retries == 3 and gw.stats().calls == 8
+    assert len(gw.call_log.records) == 8  # type: ignore[union-attr]

@@ -94,4 +94,18 @@ def test_dspy_predict_runs_on_the_provider(litellm) -> None:
     with dspy.context(lm=lm):
         pred = dspy.Predict("payload -> label")(payload="<script>alert(1)</script>")
     assert isinstance(pred.label, str) and pred.label.strip()
-    assert lm.history and lm.history[-1]["usage"]["prompt_tokens"] > 0
+    assert "[[ ## label ## ]]" in lm.history[-1]["outputs"][0]
+    assert lm.history[-1]["usage"]["prompt_tokens"] > 0
+
+
+def test_configured_default_latency_applies_to_both_paths(litellm) -> None:
+    old = provider.settings().latency_s
+    try:
+        provider.configure(latency_s=0.1)
+        t0 = time.perf_counter()
+        litellm.completion(model="local/reference", messages=_messages("x=1"))
+        t1 = time.perf_counter()
+        provider.get_backend().respond(_messages("x=2"))
+        assert t1 - t0 >= 0.1 and time.perf_counter() - t1 >= 0.1
+    finally:
+        provider.configure(latency_s=old)

@@ -18,6 +18,8 @@ Settings (``configure()`` sets the process-wide defaults; per call, litellm keyw
 - ``latency_s``: simulated latency in seconds (default 0).
 - ``input_per_mtok`` / ``output_per_mtok``: USD per 1M tokens (defaults 0.15 / 0.60); changing
   them re-registers the price with litellm.
+- ``model_settings``: passed to ``ReferenceModel(model_settings)`` (attention limits, noise);
+  setting it replaces the shared backend.
 ``temperature``, ``seed``, ``max_tokens`` and ``response_format`` are passed to ``respond()``.
 """
 
@@ -71,9 +73,10 @@ def configure(
     latency_s: float | None = None,
     input_per_mtok: float | None = None,
     output_per_mtok: float | None = None,
+    model_settings: Any = None,
 ) -> ReferenceSettings:
     """Change the provider defaults; returns the new settings. Re-registers prices if needed."""
-    global _settings
+    global _settings, _backend
     changes: dict[str, float] = {}
     for name, value in (
         ("latency_s", latency_s),
@@ -87,6 +90,8 @@ def configure(
                 raise ConfigError(f"reference provider: {name} must be >= 0, got {value}")
             changes[name] = float(value)
     with _lock:
+        if model_settings is not None:
+            _backend = ReferenceBackend(model_settings)
         _settings = replace(_settings, **changes)
         if _registered and ("input_per_mtok" in changes or "output_per_mtok" in changes):
             _register_price()
@@ -102,10 +107,10 @@ def message_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
 class ReferenceBackend:
     """Answers ``local/*`` requests with ``ReferenceModel`` (thread-safe: the model is pure)."""
 
-    def __init__(self) -> None:
+    def __init__(self, model_settings: Any = None) -> None:
         from optimizer.llm.reference import ReferenceModel, count_tokens
 
-        self._model = ReferenceModel()
+        self._model = ReferenceModel() if model_settings is None else ReferenceModel(model_settings)
         self._count = count_tokens
 
     def _latency(self, latency_s: float | None) -> float:
