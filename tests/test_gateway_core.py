@@ -13,6 +13,7 @@ from optimizer.llm.budget import Budget
 from optimizer.llm.gateway import Gateway
 from optimizer.llm.memory import MemoryCache, MemoryCallLog
 from optimizer.llm.settings import GatewaySettings
+from optimizer.llm.types import Completion
 from optimizer.tasks.render import render_messages
 
 LABELS = ["benign", "sqli", "xss"]
@@ -211,3 +212,21 @@ def test_wall_time_budget_and_from_config() -> None:
     with pytest.raises(BudgetExceeded, match="wall_s"):
         gw.complete_sync(gw.request("task", msgs(2)))
     assert budget.snapshot().used_calls == 3
+
+
+def test_waiter_survives_cancelled_owner() -> None:
+    gw, _, log = make(simulated_latency_s=0.1)
+    req = gw.request("task", msgs(8))
+
+    async def main() -> Completion:
+        owner = asyncio.create_task(gw.complete(req))
+        await asyncio.sleep(0.01)
+        waiter = asyncio.create_task(gw.complete(req))
+        await asyncio.sleep(0.01)
+        owner.cancel()
+        return await waiter
+
+    out = asyncio.run(main())
+    assert out.text and not out.cached
+    assert gw.stats().calls == 2  # the cancelled call counts: it may have been billed
+    assert [r.error is not None for r in log.records] == [True, False]

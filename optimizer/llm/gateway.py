@@ -220,13 +220,19 @@ class Gateway:
             return await self._call(req, key, sem)
         assert self.cache is not None
         hit = self.cache.get(key)
-        if hit is None and key in self._inflight:
+        owner = self._inflight.get(key) if hit is None else None
+        if owner is not None:
             t0 = time.perf_counter()
             try:
-                hit = await asyncio.shield(self._inflight[key])
+                hit = await asyncio.shield(owner)
             except LLMError as exc:
                 self._record(req, key, Usage(), 0.0, t0, cached=True, error=exc)
                 raise
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not owner.cancelled() or (task is not None and task.cancelling()):
+                    raise
+                hit = None  # the owner was cancelled, not us: make the call ourselves
         if hit is not None:
             out = replace(hit, cached=True, cost_usd=0.0, latency_ms=0.0, request_hash=key)
             self._stats = replace(self._stats, cache_hits=self._stats.cache_hits + 1)

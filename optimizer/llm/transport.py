@@ -2,7 +2,11 @@
 
 Contracts:
 - ``call_direct`` answers ``local/*`` requests in process through ``provider.get_backend()``
-  (the same object the litellm handler uses) without importing litellm.
+  (the same object the litellm handler uses) without importing litellm; ``req.extra`` is
+  ignored there (the reference model takes no other parameters).
+- ``call_litellm`` passes ``req.extra`` as extra keyword arguments to litellm (``top_p``,
+  ``stop``, provider options); the endpoint's ``api_base`` and the key read from
+  ``api_key_env`` are added, never stored in the request or its hash.
 - ``call_litellm`` sends any request through ``litellm.acompletion`` with litellm's own retries
   off (``num_retries=0``, ``max_retries=0``: the gateway retries) and ``drop_params=True`` (a
   provider that does not take ``seed``/``response_format`` gets the call without them).
