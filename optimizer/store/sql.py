@@ -60,7 +60,18 @@ _ANCESTORS_SQL = sql_text(
 
 
 class Store(EvaluationsMixin, ReleasesMixin):
-    """The lineage store. Open it with ``optimizer.store.open_store(url)``."""
+    """The lineage store. Open it with ``optimizer.store.open_store(url)``.
+
+    Runs: ``create_run``, ``update_run``, ``finish_run``, ``get_run``, ``list_runs``.
+    Candidates and lineage: ``add_candidate``, ``find_candidate``, ``get_candidate``,
+    ``update_candidate``, ``candidates``, ``ancestors``, ``children``, ``lineage_edges``,
+    ``set_population``, ``population``. Proposals and scores: ``add_proposal``, ``proposals``,
+    ``operator_stats``, ``add_evaluations``, ``evaluations``, ``iter_evaluations``,
+    ``evaluated_example_ids``, ``evaluation_counts``. Promotion history: ``add_review``,
+    ``reviews``, ``create_release``, ``releases``, ``get_release``, ``move_alias``,
+    ``aliases``, ``alias_history``. Gateway adapters: ``response_cache``, ``call_log``,
+    ``flush``. Scope: ``transaction``, ``close`` (also a context manager).
+    """
 
     def __init__(self, engine: Engine, url: str, *, busy_timeout_s: float = 30.0) -> None:
         super().__init__(engine, url, busy_timeout_s=busy_timeout_s)
