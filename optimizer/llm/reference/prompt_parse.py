@@ -215,7 +215,7 @@ def _example_line(line: str, finder) -> tuple[str, str] | None:
     return text, labs[0]
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def parse_prompt(
     text: str, allowed: tuple[str, ...] = (), limits: Limits = Limits()
 ) -> ParsedPrompt:
