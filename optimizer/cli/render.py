@@ -41,10 +41,9 @@ def _ci(summary: EvalSummary, key: str) -> str:
 
 def render_eval(summary: EvalSummary) -> None:
     """Print the evaluation report as tables."""
-    from rich.console import Console
     from rich.table import Table
 
-    con = Console()
+    con = _console()
     r = summary.report
     head = Table(title=f"{summary.source} — {r.n} examples", title_justify="left")
     head.add_column("metric")
@@ -104,26 +103,33 @@ def live_progress(quiet: bool = False) -> Iterator[Callable[[Any], None]]:
         yield lambda p: live.update(line(p))
 
 
-def render_run_summary(s: Any) -> None:
+def _console() -> Any:
+    """A stdout console; at least 120 columns wide when the output is not a terminal."""
     from rich.console import Console
-    from rich.table import Table
 
     con = Console()
+    return con if con.is_terminal else Console(width=max(con.width, 120))
+
+
+def render_run_summary(s: Any) -> None:
+    from rich.table import Table
+
+    con = _console()
     con.print(f"run {s.run_id}: {s.status} ({s.stop_reason}) after {s.generations} generations",
               markup=False)
     if s.finalists:
-        t = Table(title="finalists on test (champion first; seed marked)", title_justify="left")
-        for col in ("candidate", "op", "gen", "dev %", "test %", "95% CI", "attack rec %",
+        t = Table(title="finalists on test (champion first)", title_justify="left")
+        for col in ("candidate", "operator", "gen", "dev %", "test % [95% CI]", "attack rec %",
                     "benign FPR %"):
-            t.add_column(col, justify="left" if col in ("candidate", "op") else "right",
-                         no_wrap=col in ("candidate", "95% CI"))
+            t.add_column(col, justify="left" if col in ("candidate", "operator") else "right",
+                         no_wrap=True)
         for f in s.finalists:
             lo, hi = (f["test_ci"] + [float("nan")] * 2)[:2]
-            mark = " (seed)" if f["candidate"] == s.seed_candidate else ""
+            mark = " seed" if f["candidate"] == s.seed_candidate else ""
             t.add_row(f["candidate"] + mark, f["operator"], str(f["generation"]),
-                      _pct(f["dev_score"]), _pct(f["test_accuracy"]),
-                      f"[{_pct(lo)}, {_pct(hi)}]", _pct(f["attack_recall"]),
-                      _pct(f["benign_fpr"]))
+                      _pct(f["dev_score"]),
+                      f"{_pct(f['test_accuracy'])} [{_pct(lo)}, {_pct(hi)}]",
+                      _pct(f["attack_recall"]), _pct(f["benign_fpr"]))
         con.print(t)
     if s.p_value is not None:
         verdict = "significant" if s.significant else "not significant"
