@@ -130,3 +130,21 @@ def test_data_import_crs_and_eval_it(tmp_path: Path) -> None:
     assert ev.returncode == 0, ev.stderr
     bad = breed("data", "import", str(tmp_path / "missing.csv"), "--out", str(out), cwd=tmp_path)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
+
+
+def test_litellm_transport_gives_the_same_report(tmp_path: Path) -> None:
+    """The same evaluation through real litellm calls to local/reference and in-process."""
+    reports = []
+    for transport in ("direct", "litellm"):
+        d = tmp_path / transport
+        d.mkdir()
+        cfg = make_config(d, llm={"transport": transport})
+        r = breed("eval", str(cfg), "--json", "--max-examples", "40", cwd=d)
+        assert r.returncode == 0, r.stderr
+        reports.append(json.loads(r.stdout))
+    direct, via_litellm = reports
+    assert via_litellm["model_calls"] == 40
+    for key in ("accuracy", "per_class", "input_tokens", "output_tokens", "cost_usd"):
+        assert direct[key] == via_litellm[key]
+    with sqlite3.connect(tmp_path / "litellm" / "breed.db") as c:
+        assert c.execute("select count(*) from llm_calls").fetchone()[0] == 40
