@@ -148,3 +148,23 @@ def test_litellm_transport_gives_the_same_report(tmp_path: Path) -> None:
         assert direct[key] == via_litellm[key]
     with sqlite3.connect(tmp_path / "litellm" / "breed.db") as c:
         assert c.execute("select count(*) from llm_calls").fetchone()[0] == 40
+
+
+def test_outdated_store_is_refused_until_breed_db_upgrade(tmp_path: Path) -> None:
+    from optimizer.store._schema import REVISIONS, make_engine, migrate, normalize_url
+
+    cfg = make_config(tmp_path)
+    db = tmp_path / "breed.db"
+    assert breed("eval", str(cfg), "--max-examples", "10", cwd=tmp_path).returncode == 0
+    engine = make_engine(normalize_url(str(db)))
+    migrate(engine, REVISIONS[0], downgrade=True)
+    engine.dispose()
+    before = db.read_bytes()
+    refused = breed("eval", str(cfg), "--max-examples", "10", cwd=tmp_path)
+    assert refused.returncode != 0
+    assert "breed db upgrade" in refused.stderr and "Traceback" not in refused.stderr
+    assert db.read_bytes() == before
+    up = breed("db", "upgrade", "--db", str(db), cwd=tmp_path)
+    assert up.returncode == 0 and "upgraded" in up.stdout
+    again = breed("eval", str(cfg), "--max-examples", "10", "--json", cwd=tmp_path)
+    assert again.returncode == 0 and json.loads(again.stdout)["cache_hits"] == 10
