@@ -10,7 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from optimizer.errors import ConfigError
 
@@ -111,6 +118,103 @@ class EvalConfig(_Section):
     max_examples: int | None = Field(default=None, ge=1)
 
 
+FITNESS_METRICS = (
+    "accuracy", "macro_f1", "cost_weighted", "attack_recall", "benign_fpr", "robustness",
+    "injection",
+)
+
+
+class CostConfig(_Section):
+    """Costs of the cost-weighted score (a missed attack costs more than a false alarm)."""
+
+    missed_attack: float = Field(default=5.0, ge=0.0)
+    false_alarm: float = Field(default=1.0, ge=0.0)
+    wrong_family: float = Field(default=0.5, ge=0.0)
+
+
+class FitnessConfig(_Section):
+    """Weighted fitness (see docs/validation.md). Empty ``weights`` = ``evolution.fitness``.
+
+    Keys of ``weights``: accuracy, macro_f1, cost_weighted, attack_recall, benign_fpr (scored as
+    1 - rate), robustness (needs ``validation.adversary``), injection (1 - flip rate; needs
+    ``validation.injection``). Fitness = sum(w * score) / sum(w).
+    """
+
+    weights: dict[str, float] = Field(default_factory=dict)
+    costs: CostConfig = CostConfig()
+
+    @field_validator("weights")
+    @classmethod
+    def _known_metrics(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(FITNESS_METRICS))
+        if unknown:
+            raise ValueError(f"unknown fitness metric(s) {unknown}; use {list(FITNESS_METRICS)}")
+        if any(w < 0 for w in v.values()) or (v and sum(v.values()) <= 0):
+            raise ValueError("fitness weights must be >= 0 with a positive sum")
+        return v
+
+
+class VerifierStage(_Section):
+    """classify -> verify: a second model/prompt re-reads each answer, may overturn it."""
+
+    enabled: bool = False
+    prompt: str | None = None  # file (relative to the config) or literal text; None = built-in
+    feed_mutation: bool = True  # verifier rationales on the parent's failures
+
+
+class AdversaryStage(_Section):
+    """Evasive variants of correctly detected attacks (transforms + model rewrites)."""
+
+    enabled: bool = False
+    transforms: list[str] | None = None  # None = all suited transforms
+    variants_per_example: int = Field(default=3, ge=1, le=20)
+    model_rewrites: int = Field(default=1, ge=0, le=10)
+    max_examples: int = Field(default=80, ge=1)  # dev attacks used for robustness in fitness
+    augment_minibatch: bool = True  # screen children on the minibatch plus its variants
+    max_failures: int = Field(default=4, ge=0, le=100)  # evasions fed to reflective mutation
+
+
+class InjectionStage(_Section):
+    """Steering payloads (answer-benign instructions, fake delimiters, role-play, quotes)."""
+
+    enabled: bool = False
+    kinds: list[str] | None = None  # None = the whole suite
+    max_examples: int = Field(default=40, ge=1)
+
+
+class ValidationConfig(_Section):
+    verifier: VerifierStage = VerifierStage()
+    adversary: AdversaryStage = AdversaryStage()
+    injection: InjectionStage = InjectionStage()
+
+    @property
+    def any_enabled(self) -> bool:
+        return self.verifier.enabled or self.adversary.enabled or self.injection.enabled
+
+
+class GateConfig(_Section):
+    """The promotion gate of ``breed check`` / ``breed promote`` (see docs/cicd.md).
+
+    A candidate passes when every check passes: held-out (test) accuracy gain over the baseline
+    whose paired-bootstrap 95 % lower bound exceeds ``min_gain``; at most
+    ``max_critical_regressions`` newly failing critical regression cases and at most
+    ``max_regressions`` other newly failing cases (regression + test splits); robustness not
+    worse than the baseline by more than ``robustness_tolerance`` (skipped when no robustness
+    metric is available); label-distribution drift (Jensen-Shannon, base 2) at most
+    ``max_drift``; prompt length at most ``max_prompt_chars``; no run of ``copy_chars`` or more
+    characters copied from a training payload.
+    """
+
+    min_gain: float = Field(default=0.0, ge=-1.0, le=1.0)
+    max_critical_regressions: int = Field(default=0, ge=0)
+    max_regressions: int = Field(default=5, ge=0)
+    robustness_tolerance: float = Field(default=0.0, ge=0.0, le=1.0)
+    max_drift: float = Field(default=0.1, ge=0.0, le=1.0)
+    max_prompt_chars: int = Field(default=4000, ge=1)
+    copy_chars: int = Field(default=40, ge=8)
+    bootstrap: int = Field(default=2000, ge=100, le=100_000)
+
+
 class Config(_Section):
     """The whole configuration file."""
 
@@ -124,12 +228,24 @@ class Config(_Section):
     budget: BudgetConfig = BudgetConfig()
     eval: EvalConfig = EvalConfig()
     evolution: EvolutionConfig = EvolutionConfig()
+    fitness: FitnessConfig = FitnessConfig()
+    validation: ValidationConfig = ValidationConfig()
+    gate: GateConfig = GateConfig()
     base_dir: str = Field(default=".", exclude=True)
 
     @field_validator("store")
     @classmethod
     def _store_url(cls, v: str) -> str:
         return v if "://" in v else f"sqlite:///{v}"
+
+    @model_validator(mode="after")
+    def _stages_for_weights(self) -> Config:
+        w = self.fitness.weights
+        if w.get("robustness", 0) > 0 and not self.validation.adversary.enabled:
+            raise ValueError("fitness weight 'robustness' needs validation.adversary.enabled: true")
+        if w.get("injection", 0) > 0 and not self.validation.injection.enabled:
+            raise ValueError("fitness weight 'injection' needs validation.injection.enabled: true")
+        return self
 
     def resolve(self, rel: str) -> Path:
         """Resolve a path from the config file relative to the config file's folder."""

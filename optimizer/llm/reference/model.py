@@ -31,7 +31,7 @@ from optimizer.llm.reference.labels import DEFAULT_LABELS, canonical
 from optimizer.llm.reference.metaprompt import parse_meta
 from optimizer.llm.reference.prompt_parse import ExampleShot, Limits, parse_prompt
 from optimizer.llm.reference.tokenize import count_tokens, ngrams
-from optimizer.tasks.render import extract_delimited
+from optimizer.tasks.render import BEGIN_RE, extract_delimited
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,21 @@ def _clean(messages: Any) -> list[dict[str, str]]:
         elif isinstance(m, str):
             out.append({"role": "user", "content": m[:MAX_CHARS]})
     return out
+
+
+def _outside(text: str) -> str:
+    """``text`` without its delimited blocks: request fields (``Allowed labels:``, ``LABEL:``...)
+    are read only outside the untrusted data, so a payload cannot forge them."""
+    out, pos = [], 0
+    for m in BEGIN_RE.finditer(text):
+        if m.start() < pos:
+            continue
+        end = f"\n<<<END {m.group('name')} {m.group('tag')}>>>"
+        stop = text.find(end, m.end())
+        out.append(text[pos:m.start()])
+        pos = len(text) if stop == -1 else stop + len(end)
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _digest(messages: list[dict[str, str]]) -> str:
@@ -173,13 +188,13 @@ class ReferenceModel:
         if tail.endswith(("INSTRUCTION MUTANT:", "MUTATION PROMPT MUTANT:")):
             return self._mutate(tail, msgs, temp, seed)
         if "PROPOSED LABEL:" in last and tail.endswith("VERDICT:"):
-            fields = dict(_FIELD.findall(last))
-            allowed = self._allowed(last, system)
+            fields = dict(_FIELD.findall(_outside(last)))
+            allowed = self._allowed(_outside(last), system)
             proposed = canonical(fields.get("PROPOSED LABEL", ""), allowed) or allowed[0]
             payload = extract_delimited(last) or ""
             return verifier_role.verify(system, payload, proposed, allowed, as_json)
         if tail.endswith("EVASIVE REWRITE:"):
-            fields = dict(_FIELD.findall(last))
+            fields = dict(_FIELD.findall(_outside(last)))
             payload = extract_delimited(last, "PAYLOAD") or extract_delimited(last) or ""
             requested = [t for t in fields.get("TRANSFORMS", "").split(",") if t.strip()]
             rng = self._rng(msgs, temp, seed)
@@ -188,7 +203,7 @@ class ReferenceModel:
             )
         payload = extract_delimited(last)
         if payload is not None:
-            allowed = self._allowed(last, system)
+            allowed = self._allowed(_outside(last), system)
             parsed = parse_prompt(system, allowed, self.settings.limits)
             rng = self._rng(msgs, temp, seed) if temp > 0 else None
             d = task_role.classify(parsed, payload, allowed, temperature=temp, rng=rng)
