@@ -131,3 +131,29 @@ def lineage_command(candidate_id: str, depth: int, db_url: str | None, as_json: 
         ], sort_keys=True))
     else:
         render_lineage(c, ancestors)
+
+
+@click.command("compare")
+@click.argument("run_ids", metavar="RUN...", nargs=-1, required=True)
+@db_option
+@json_option
+def compare_command(run_ids: tuple[str, ...], db_url: str | None, as_json: bool) -> None:
+    """Compare runs side by side: seed vs champion on test, p-value, spend, acceptance."""
+    from optimizer import analysis
+    from optimizer.cli.render import render_frame
+
+    store = _store(db_url)
+    try:
+        df = analysis.compare(store, list(run_ids))
+        ops = {rid: analysis.operators(store, rid) for rid in df["run_id"]}
+    finally:
+        store.close()
+    if as_json:
+        click.echo(df.to_json(orient="records"))
+        return
+    wide = df.set_index("run_id").T.reset_index().rename(columns={"index": "metric"})
+    render_frame(wide, "runs (one column per run)")
+    for rid, frame in ops.items():
+        if not frame.empty:
+            render_frame(frame[["operator", "proposals", "accepted", "acceptance_rate",
+                                "mean_gain", "cost_usd"]], f"operators of {rid}")

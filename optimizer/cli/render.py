@@ -229,3 +229,15 @@ def render_lineage(c: Any, ancestors: Any) -> None:
             seen.add(pid)
             stack.append((parent, tree.add(label(parent)), depth + 1))
     Console().print(root)
+
+
+def render_frame(df: Any, title: str) -> None:
+    """A pandas DataFrame as a table (floats to 4 significant digits, text as plain text)."""
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left")
+    for col in df.columns:
+        t.add_column(str(col), justify="right" if df[col].dtype.kind in "fi" else "left")
+    for row in df.itertuples(index=False):
+        t.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
+    _console().print(t, markup=False)
