@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from optimizer.cli import data_cmd, db_cmd, eval_cmd, inspect_cmd, run_cmd
+from optimizer.cli import data_cmd, db_cmd, eval_cmd, inspect_cmd, run_cmd, tune_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +30,7 @@ cli.add_command(inspect_cmd.status_command)
 cli.add_command(inspect_cmd.show_command)
 cli.add_command(inspect_cmd.lineage_command)
 cli.add_command(inspect_cmd.compare_command)
+cli.add_command(tune_cmd.tune_command)
 cli.add_command(eval_cmd.eval_command)
 cli.add_command(data_cmd.data)
 cli.add_command(db_cmd.db)
