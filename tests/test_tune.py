@@ -7,7 +7,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import yaml
 from engine_helpers import write_config
 
 from optimizer.cli import main
