@@ -3,7 +3,10 @@
 The champion is the candidate with the best dev score (ties: earliest); ``test`` never takes
 part in selection. Finalists are the ``top_k`` distinct prompts by dev score plus the seed.
 The summary gets accuracy with a 95 % bootstrap interval for each, and an exact McNemar test
-of champion vs seed on the same test examples.
+of champion vs seed on the same test examples. When the run configures validation
+(``env.validator``), every finalist also gets robustness, injection flips, verifier overturns and
+the cost-weighted score on ``test`` (``summary.finalists`` rows, ``summary.validation``), plus
+the finalists on the Pareto front of per-family test recall.
 """
 
 from __future__ import annotations
@@ -69,6 +72,8 @@ async def score_finalists(
         }
         for cid, (c, _p, rep) in results.items()
     ]
+    if env.validator is not None:
+        await _validation_reports(env, results, champion.id, seed.id if seed else None, summary)
     best_rep = results[champion.id][2]
     summary.best_test_score = best_rep.accuracy
     summary.test_ci["best"] = list(best_rep.intervals.get("accuracy", ()))
@@ -85,3 +90,34 @@ async def score_finalists(
         )
         summary.p_value = pt.p_value
         summary.significant = pt.significant() and pt.diff > 0
+
+
+async def _validation_reports(
+    env: ProposalEnv, results: dict[str, Any], champion_id: str, seed_id: str | None,
+    summary: RunSummary,
+) -> None:
+    """Robustness, injection flips and verifier overturns of every finalist on ``test``, and
+    the finalists on the Pareto front of per-family test recall."""
+    from optimizer.validation.security import pareto_front
+
+    reports: dict[str, dict[str, Any]] = {}
+    for cid, (c, preds, _rep) in results.items():
+        text = render_prompt_text(c.text, [Shot(s["input"], s["label"]) for s in c.context or []])
+        reports[cid] = await env.validator.report(text, preds,
+                                                  tags={"run_id": env.run_id, "final": cid})
+    for row in summary.finalists:
+        r = reports[row["candidate"]]
+        row["cost_weighted"] = r["cost_weighted"]
+        if "robustness" in r:
+            row["robustness"] = r["robustness"]["robustness"]
+        if "injection" in r:
+            row["injection_flips"] = r["injection"]["flips"]
+        if "verifier" in r:
+            row["verifier_overturns"] = r["verifier"]["overturns"]
+            row["verifier_right"] = r["verifier"]["right"]
+            row["verifier_wrong"] = r["verifier"]["wrong"]
+    summary.validation = {
+        "champion": reports[champion_id],
+        "seed": reports.get(seed_id) if seed_id else None,
+        "family_pareto": pareto_front({cid: r["family_recall"] for cid, r in reports.items()}),
+    }

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from optimizer.engine.loop import LoopState
 from optimizer.engine.persist import member_from, run_totals, store_candidate
-from optimizer.engine.population import Member, Pending, fitness_of
-from optimizer.engine.propose import Spend, mutation_llm
+from optimizer.engine.population import Member, Pending
+from optimizer.engine.propose import Spend, dev_fitness, mutation_llm
 from optimizer.engine.rng import derive, derive_seed
 from optimizer.errors import OperatorError
 from optimizer.operators import OPERATORS
@@ -56,7 +56,7 @@ async def _initial_unit(env: ProposalEnv, seed_prompt: str, i: int) -> Pending:
             pending.meta["fallback"] = str(err)
     preds = await env.scorer.score(pending.text, env.dev, {"run_id": env.run_id, "init": i})
     pending.predictions["dev"] = preds
-    pending.fitness = fitness_of(preds, cfg.evolution.fitness, env.task.labels)
+    pending.fitness = await dev_fitness(env, pending, preds, {"run_id": env.run_id, "init": i})
     pending.state = "evaluated"
     return pending
 

@@ -71,6 +71,7 @@ class ProposalEnv:
     thinking_styles: tuple[str, ...]
     mutation_prompts: tuple[str, ...]
     run_id: str
+    validator: Any = None  # optimizer.validation.engine.Validator, or None (no validation)
 
 
 def mutation_llm(env: ProposalEnv, spend: Spend, seed: int, tags: dict[str, Any]):
@@ -101,6 +102,20 @@ def _spend_preds(spend: Spend, preds: Sequence[Any]) -> None:
         spend.add(p.completion)
 
 
+async def dev_fitness(
+    env: ProposalEnv, pending: Pending, dev_preds: Sequence[Any], tags: dict[str, Any],
+    spend: Spend | None = None,
+) -> float:
+    """Fitness of a candidate from its dev predictions (plus validation stages when configured;
+    their components go to ``pending.meta["fitness_components"]``)."""
+    if env.validator is None:
+        return fitness_of(dev_preds, env.config.evolution.fitness, env.task.labels)
+    fit, parts = await env.validator.fitness(pending.text, dev_preds, tags=tags,
+                                             on_completion=spend.add if spend else None)
+    pending.meta["fitness_components"] = parts
+    return float(fit)
+
+
 async def run_proposal(
     env: ProposalEnv,
     *,
@@ -117,14 +132,21 @@ async def run_proposal(
     rng = derive(cfg.seed, "gen", generation, "slot", slot, "ops")
     tags = {"run_id": env.run_id, "generation": generation, "slot": slot}
     spend = Spend()
+    if env.validator is not None:  # minibatch plus the evasive variants of its attacks
+        minibatch = await env.validator.screen_examples(minibatch, tags=tags,
+                                                        on_completion=spend.add)
     parent_preds = await env.scorer.score(parent.text, minibatch, {**tags, "who": "parent"})
     _spend_preds(spend, parent_preds)
     before = sum(p.correct for p in parent_preds)
-    failures = tuple(
-        FailureCase(p.example.input, p.example.label, p.predicted, p.error)
-        for p in parent_preds
-        if not p.correct
-    )
+    if env.validator is not None:
+        failures = await env.validator.failure_cases(parent_preds, tags=tags,
+                                                     on_completion=spend.add)
+    else:
+        failures = tuple(
+            FailureCase(p.example.input, p.example.label, p.predicted, p.error)
+            for p in parent_preds
+            if not p.correct
+        )
     correct = tuple(Shot(p.example.input, p.example.label) for p in parent_preds if p.correct)
     op_name = choose_operator(cfg.evolution.operators, rng)
     ctx = MutationContext(
@@ -172,7 +194,7 @@ async def run_proposal(
     dev_preds = await env.scorer.score(child.text, env.dev, {**tags, "who": "child-dev"})
     _spend_preds(spend, dev_preds)
     child.predictions["dev"] = dev_preds
-    child.fitness = fitness_of(dev_preds, cfg.evolution.fitness, env.task.labels)
+    child.fitness = await dev_fitness(env, child, dev_preds, {**tags, "who": "child-dev"}, spend)
     child.state = "evaluated"
     result.accepted = True
     result.reason = f"minibatch {after}/{len(minibatch)} > parent {before}; dev {child.fitness:.4f}"

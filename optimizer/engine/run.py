@@ -62,6 +62,7 @@ class RunSummary:
     elapsed_s: float = 0.0
     proposals: int = 0
     accepted: int = 0
+    validation: dict[str, Any] = field(default_factory=dict)  # when validation is configured
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,8 +97,10 @@ class Runner:
         *,
         on_progress: Callable[[Progress], None] | None = None,
         handle_signals: bool = False,
+        extra_mutation_prompts: tuple[str, ...] = (),
     ) -> None:
         self.config, self.task, self.splits = config, task, splits
+        self.extra_mutation_prompts = tuple(extra_mutation_prompts)  # e.g. review comments
         self.handle_signals = handle_signals
         self.store, self.gateway = store, gateway
         self.on_progress = on_progress
@@ -120,15 +123,20 @@ class Runner:
             loop.add_signal_handler(sig, self.request_stop, sig.name)
 
     def _env(self, run_id: str) -> ProposalEnv:
+        from optimizer.validation.engine import Validator
+
+        scorer = Scorer(self.gateway, self.task, self.config.models.task)
         return ProposalEnv(
             config=self.config,
             task=self.task,
             gateway=self.gateway,
-            scorer=Scorer(self.gateway, self.task, self.config.models.task),
+            scorer=scorer,
             dev=self.splits.dev,
             thinking_styles=load_seed_list("thinking_styles"),
-            mutation_prompts=load_seed_list("mutation_prompts"),
+            mutation_prompts=load_seed_list("mutation_prompts") + self.extra_mutation_prompts,
             run_id=run_id,
+            validator=Validator.build(self.config, self.task, self.gateway, scorer,
+                                      self.splits.dev),
         )
 
     async def start(self, seed_prompt: str, name: str | None = None) -> RunSummary:
@@ -136,7 +144,9 @@ class Runner:
             kind="run",
             name=name or "run",
             config={"config": self.config.public_dict(), "base_dir": self.config.base_dir,
-                    "seed_prompt": seed_prompt},
+                    "seed_prompt": seed_prompt,
+                    **({"extra_mutation_prompts": list(self.extra_mutation_prompts)}
+                       if self.extra_mutation_prompts else {})},
             seed=self.config.seed,
             task=self.task.name,
         )
