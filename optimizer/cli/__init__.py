@@ -14,7 +14,15 @@ import sys
 
 import click
 
-from optimizer.cli import data_cmd, db_cmd, eval_cmd, inspect_cmd, run_cmd, tune_cmd
+from optimizer.cli import (
+    data_cmd,
+    db_cmd,
+    eval_cmd,
+    inspect_cmd,
+    run_cmd,
+    tune_cmd,
+    validate_cmd,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,6 +42,7 @@ cli.add_command(tune_cmd.tune_command)
 cli.add_command(eval_cmd.eval_command)
 cli.add_command(data_cmd.data)
 cli.add_command(db_cmd.db)
+cli.add_command(validate_cmd.report_command)
 
 
 def main(argv: list[str] | None = None) -> None:
