@@ -290,8 +290,13 @@ def start_run(
     name: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     handle_signals: bool = False,
+    from_reviews: bool = False,
 ) -> RunSummary:
-    """Run the evolution described by ``config`` to its end (see ``optimizer.engine.run``)."""
+    """Run the evolution described by ``config`` to its end (see ``optimizer.engine.run``).
+
+    ``from_reviews``: the store's review comments become extra mutation-prompts of the run
+    (``optimizer.cicd.review.review_mutation_prompts``), stored with the run for resume.
+    """
     from optimizer.engine.run import Runner
 
     task = get_task(config)
@@ -299,8 +304,17 @@ def start_run(
     prompt = read_prompt(None, config)
     store = open_config_store(config, db_url)
     try:
+        extra: tuple[str, ...] = ()
+        if from_reviews:
+            from optimizer.cicd.review import review_mutation_prompts
+
+            extra = tuple(review_mutation_prompts(store))
+            if not extra:
+                raise ConfigError("--from-reviews: the store has no review comments yet; add "
+                                  "some with breed review CANDIDATE --comment TEXT")
         runner = Runner(config, task, splits, store, build_gateway(config, store),
-                        on_progress=on_progress, handle_signals=handle_signals)
+                        on_progress=on_progress, handle_signals=handle_signals,
+                        extra_mutation_prompts=extra)
         return asyncio.run(runner.start(prompt, name=name))
     finally:
         store.close()
@@ -331,7 +345,8 @@ def resume_run(
         splits = load_splits(config, task)
         runner = Runner(config, task, splits, store,
                         build_gateway(config, store, used=dict(run.totals or {})),
-                        on_progress=on_progress, handle_signals=handle_signals)
+                        on_progress=on_progress, handle_signals=handle_signals,
+                        extra_mutation_prompts=tuple(stored.get("extra_mutation_prompts", ())))
         return asyncio.run(runner.resume(run.id, stored.get("seed_prompt", "")))
     finally:
         store.close()

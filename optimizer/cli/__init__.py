@@ -15,10 +15,12 @@ import sys
 import click
 
 from optimizer.cli import (
+    cicd_cmd,
     data_cmd,
     db_cmd,
     eval_cmd,
     inspect_cmd,
+    release_cmd,
     run_cmd,
     tune_cmd,
     validate_cmd,
@@ -43,6 +45,13 @@ cli.add_command(eval_cmd.eval_command)
 cli.add_command(data_cmd.data)
 cli.add_command(db_cmd.db)
 cli.add_command(validate_cmd.report_command)
+cli.add_command(cicd_cmd.check_command)
+cli.add_command(cicd_cmd.shadow_command)
+cli.add_command(cicd_cmd.review_command)
+cli.add_command(release_cmd.promote_command)
+cli.add_command(release_cmd.releases_command)
+cli.add_command(release_cmd.rollback_command)
+cli.add_command(release_cmd.export_command)
 
 
 def main(argv: list[str] | None = None) -> None:

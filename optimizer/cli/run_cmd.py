@@ -28,9 +28,12 @@ def _finish(summary: Any, as_json: bool) -> int:
 @click.command("run")
 @click.argument("config_path", metavar="CONFIG", type=click.Path(path_type=Path))
 @click.option("--name", default=None, help="A name for the run (shown by breed runs).")
+@click.option("--from-reviews", is_flag=True,
+              help="Add the store's review comments to the run's mutation-prompts.")
 @db_option
 @json_option
-def run_command(config_path: Path, name: str | None, db_url: str | None, as_json: bool) -> int:
+def run_command(config_path: Path, name: str | None, from_reviews: bool, db_url: str | None,
+                as_json: bool) -> int:
     """Evolve the config's seed prompt; report champion vs seed on test."""
     from optimizer.app import load_config, start_run
     from optimizer.cli.render import live_progress
@@ -38,7 +41,7 @@ def run_command(config_path: Path, name: str | None, db_url: str | None, as_json
     config = load_config(config_path)
     with live_progress(quiet=False) as on_progress:
         summary = start_run(config, db_url=db_url, name=name, on_progress=on_progress,
-                            handle_signals=True)
+                            handle_signals=True, from_reviews=from_reviews)
     return _finish(summary, as_json)
 
 
