@@ -209,7 +209,7 @@ class GateConfig(_Section):
     max_critical_regressions: int = Field(default=0, ge=0)
     max_regressions: int = Field(default=5, ge=0)
     robustness_tolerance: float = Field(default=0.0, ge=0.0, le=1.0)
-    max_drift: float = Field(default=0.1, ge=0.0, le=1.0)
+    max_drift: float = Field(default=0.2, ge=0.0, le=1.0)
     max_prompt_chars: int = Field(default=4000, ge=1)
     copy_chars: int = Field(default=40, ge=8)
     bootstrap: int = Field(default=2000, ge=100, le=100_000)

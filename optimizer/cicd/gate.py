@@ -100,7 +100,7 @@ def gate_checks(
         ok = cand >= base - gate.robustness_tolerance
         checks.append(GateCheck(
             "robustness", "pass" if ok else "fail", round(cand - base, 6),
-            -gate.robustness_tolerance,
+            -gate.robustness_tolerance if gate.robustness_tolerance else 0.0,
             f"robustness {100 * cand:.1f}% vs baseline {100 * base:.1f}% ({robustness_note})"))
     checks.append(GateCheck(
         "drift", "pass" if drift <= gate.max_drift else "fail", round(drift, 6), gate.max_drift,
