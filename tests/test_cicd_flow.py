@@ -153,6 +153,49 @@ def test_two_processes_promoting_at_once_exactly_one_wins(base, tmp_path: Path) 
         ("production", 1, None)]
 
 
+def test_promotion_that_loses_the_race_inside_its_window_is_refused(
+        base, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deterministic interleaving: another promotion commits after this one computed its gate
+    and matched its approval, before its write transaction; the compare-and-swap refuses."""
+    from optimizer.cicd import check as check_mod
+    from optimizer.cicd.release import PromotionRefused, promote
+    from optimizer.cicd.targets import config_for
+    from optimizer.store import open_store
+
+    d, summary = base
+    db = copy_store(d / "breed.db", tmp_path)
+    best = summary["best_candidate"]
+    text = ok_json(breed("show", best, "--json", cwd=tmp_path, db=db))["text"]
+    a = _approved_candidate(d, tmp_path, db, best)
+    b = _approved_candidate(d, tmp_path, db, text + "\nAnswer with one label.")
+    mine, other = open_store(str(db)), open_store(str(db))
+    real = check_mod.run_check
+    raced: list[int] = []
+
+    def gate_then_competitor_commits(*args: Any, **kw: Any) -> Any:
+        result = real(*args, **kw)
+        if not raced:
+            raced.append(1)
+            cfg_b, seed_b = config_for(other, None, b)
+            rel, _, _ = promote(other, cfg_b, b, name="pc", alias="production", by="other",
+                                seed_prompt=seed_b)
+            raced.append(rel.version)
+        return result
+
+    monkeypatch.setattr(check_mod, "run_check", gate_then_competitor_commits)
+    try:
+        cfg, seed = config_for(mine, None, a)
+        with pytest.raises(PromotionRefused, match="moved while this promotion"):
+            promote(mine, cfg, a, name="pc", alias="production", by="me", seed_prompt=seed)
+    finally:
+        mine.close()
+        other.close()
+    assert raced == [1, 1]
+    assert rows(db, "select version, candidate_id, created_by from releases") == [(1, b, "other")]
+    assert rows(db, "select alias, release_id, previous_release_id, moved_by from alias_moves"
+                ) == [("production", 1, None, "other")]
+
+
 def test_bad_input_clear_errors_and_store_unchanged(base, tmp_path: Path) -> None:
     d, summary = base
     db = copy_store(d / "breed.db", tmp_path)
@@ -174,10 +217,14 @@ def test_bad_input_clear_errors_and_store_unchanged(base, tmp_path: Path) -> Non
                                  "no candidate"),
         "prompt without config": (["check", "Classify it."], "--config"),
     }
-    for name, (args, needle) in cases.items():
-        r = breed(*args, cwd=tmp_path, db=db)
-        assert r.returncode == 2, (name, r.returncode, r.stderr)
-        err = r.stderr.strip()
+    procs = {name: subprocess.Popen([sys.executable, "-m", "optimizer", *args, "--db", str(db)],
+                                    cwd=tmp_path, text=True, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+             for name, (args, _) in cases.items()}  # read-only or refused: run them at once
+    for name, (_, needle) in cases.items():
+        code = procs[name].wait(timeout=120)
+        err = procs[name].communicate()[1].strip()
+        assert code == 2, (name, code, err)
         assert "Traceback" not in err and len(err.splitlines()) == 1, (name, err)
         assert needle in err, (name, err)
     assert counts(db) == before

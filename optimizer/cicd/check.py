@@ -6,9 +6,9 @@ Contracts:
   and returns a ``CheckResult``: newly failing cases (critical first), newly fixed cases,
   paired metric deltas with 95 % intervals per split, and the gate checks.
 - The report is deterministic (seeded bootstrap, no ids, times or cache counters) and
-  ``report_hash`` is the SHA-256 of its canonical JSON: the same prompts, data, baseline
-  release and gate settings give the same hash. Reviews pin this hash; promotion recomputes
-  it and requires the approval to match.
+  ``report_hash`` is the SHA-256 of its canonical JSON without the candidate's display name:
+  the same prompt texts, data, baseline release and gate settings give the same hash.
+  Reviews pin this hash; promotion recomputes it and requires the approval to match.
 - ``persist=True`` stores a run of kind ``check`` (the report and hash in its totals), the
   prompts as candidates when they are not stored yet, and every evaluation. ``persist=False``
   (promotion) writes nothing but the gateway's response cache and call log.
@@ -208,7 +208,7 @@ def run_check(
         "gate": {"passed": passed, "checks": [c.as_dict() for c in checks],
                  "settings": config.gate.model_dump(mode="json")},
     }
-    result = CheckResult(report, content_hash(report), passed, candidate.candidate_id,
+    result = CheckResult(report, report_hash(report), passed, candidate.candidate_id,
                          baseline.candidate_id, examples=data)
     result.known = {s: {c.example.id for c, b in zip(*preds[s], strict=True)
                         if not c.correct and not b.correct} for s in CHECK_SPLITS}
@@ -218,19 +218,26 @@ def run_check(
     return result
 
 
+def report_hash(report: dict[str, Any]) -> str:
+    """SHA-256 of the report's evidence: everything but how the candidate was named (a prompt
+    file checked now is the stored candidate promoted later; its text hash is included)."""
+    cand = {k: v for k, v in report["candidate"].items() if k != "source"}
+    return content_hash({**report, "candidate": cand})
+
+
 def _persist(
     store: Store, config: Config, task: Task, result: CheckResult, candidate: Prompt,
     baseline: Prompt, preds: dict[str, tuple[list[Prediction], list[Prediction]]], name: str,
 ) -> None:
     from optimizer.evaluation.runner import evaluation_rows
 
-    run_id = store.create_run(
-        kind="check", name=name,
-        config={"config": config.public_dict(), "base_dir": config.base_dir,
-                "candidate_sha256": candidate.sha256, "baseline_sha256": baseline.sha256},
-        seed=config.seed, task=task.name,
-    )
-    with store.transaction():
+    with store.transaction():  # the run, its candidates and evaluations: all or nothing
+        run_id = store.create_run(
+            kind="check", name=name,
+            config={"config": config.public_dict(), "base_dir": config.base_dir,
+                    "candidate_sha256": candidate.sha256, "baseline_sha256": baseline.sha256},
+            seed=config.seed, task=task.name,
+        )
         ids = []
         for prompt, op in ((candidate, "manual"), (baseline, "baseline")):
             cid = prompt.candidate_id
@@ -243,6 +250,8 @@ def _persist(
                 store.add_evaluations(evaluation_rows(plist, run_id=run_id, candidate_id=cid,
                                                       split=split))
         result.candidate_id, result.baseline_candidate_id, result.run_id = ids[0], ids[1], run_id
+        if candidate.candidate_id is None:
+            result.report["candidate"]["source"] = f"candidate {ids[0]} (from prompt text)"
         store.finish_run(run_id, "completed", {
             "candidate_id": ids[0], "baseline_candidate_id": ids[1],
             "report_hash": result.report_hash, "passed": result.passed,

@@ -170,12 +170,12 @@ def run_shadow(
         "candidate": {"source": candidate.source, "sha256": candidate.sha256},
         "baseline": {"source": baseline.source, "sha256": baseline.sha256},
     }
-    run_id = store.create_run(
-        kind="shadow", name="shadow",
-        config={"config": config.public_dict(), "base_dir": config.base_dir,
-                "inputs": source},
-        seed=config.seed, task=task.name)
-    with store.transaction():
+    with store.transaction():  # the run, its candidates and evaluations: all or nothing
+        run_id = store.create_run(
+            kind="shadow", name="shadow",
+            config={"config": config.public_dict(), "base_dir": config.base_dir,
+                    "inputs": source},
+            seed=config.seed, task=task.name)
         ids = []
         for prompt, op in ((candidate, "manual"), (baseline, "baseline")):
             cid = prompt.candidate_id or store.add_candidate(
