@@ -6,6 +6,8 @@ Arms (quickstart config, offline reference model, same seeds):
               evasions become failure cases for reflective mutation; fitness still accuracy
   robust    - as evasions, plus fitness = (1.0 * accuracy + 0.5 * robustness) / 1.5
   robust_v  - as robust, plus the verifier stage (its rationales annotate failure cases)
+Plus, per seed, a run that evolves the VERIFIER prompt behind the fixed seed classifier
+(``validation.verifier.optimize``), compared with the default verifier prompt on test.
 Every champion and the seed prompt are then measured on ``test`` by ONE evaluator
 (``optimizer.validation.pipeline.candidate_report`` with evaluation seed 0, so all prompts face
 the same evasive variants): accuracy, per-family recall, benign FP rate, robustness, injection
@@ -90,10 +92,41 @@ def run_arm(arm: str, seed: int, workdir: Path) -> dict[str, Any]:
     }
 
 
+def run_verifier_opt(seed: int, workdir: Path) -> dict[str, Any]:
+    """Evolve the VERIFIER prompt behind the fixed seed classifier (validation.verifier.optimize)
+    and compare the seed and champion verifier prompts on test (post-verifier labels)."""
+    from optimizer.engine.scoring import Scorer
+    from optimizer.validation.pipeline import DEFAULT_VERIFIER_PROMPT, Verifier, overturn_stats
+
+    raw = {**BASE.public_dict(), "seed": seed,
+           "validation": {"verifier": {"enabled": True, "optimize": True}}}
+    config = parse_config(raw, base_dir=BASE.base_dir)
+    db = f"sqlite:///{workdir / f'verifier-{seed}.db'}"
+    summary = start_run(config, db_url=db)
+    store = open_store(db)
+    try:
+        champion = store.get_candidate(summary.best_candidate or "").text
+        task = get_task(EVAL)
+        test = load_splits(EVAL, task).test
+        gw = build_gateway(EVAL, store)
+        preds = asyncio.run(Scorer(gw, task, EVAL.models.task).score(read_prompt(None, EVAL),
+                                                                      test))
+        out = {}
+        for name, text in (("default", DEFAULT_VERIFIER_PROMPT), ("champion", champion)):
+            verdicts = asyncio.run(Verifier(gw, task, EVAL.models.verifier, text).verify(preds))
+            out[name] = overturn_stats(verdicts)
+    finally:
+        store.close()
+    return {"seed": seed, "calls": summary.model_calls, "p_value": summary.p_value,
+            "champion_verifier_prompt": champion, "test": out}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[7, 1, 2])
     ap.add_argument("--arms", nargs="+", default=list(ARMS))
+    ap.add_argument("--skip-verifier-opt", action="store_true",
+                    help="skip the runs that evolve the verifier prompt")
     ap.add_argument("--out", default=str(REPO / "experiments" / "results"
                                          / "robustness_fitness.json"))
     args = ap.parse_args()
@@ -112,6 +145,8 @@ def main() -> None:
                       f"  verifier {t['verifier']['overturns']}/{t['verifier']['right']}"
                       f"/{t['verifier']['wrong']}", flush=True)
                 runs.append(r)
+        verifier_opt = [] if args.skip_verifier_opt else [
+            run_verifier_opt(seed, Path(tmp)) for seed in args.seeds]
     summary = {}
     for arm in args.arms:
         rs = [r for r in runs if r["arm"] == arm]
@@ -125,8 +160,13 @@ def main() -> None:
             "verifier_overturns_right_wrong": [
                 [r["test"]["verifier"][k] for k in ("overturns", "right", "wrong")] for r in rs],
         }
+    for v in verifier_opt:
+        d, c = v["test"]["default"], v["test"]["champion"]
+        print(f"verifier opt seed {v['seed']}: calls {v['calls']}  test accuracy after verifier "
+              f"{d['accuracy_after']:.3f} -> {c['accuracy_after']:.3f}  overturns right/wrong "
+              f"{d['right']}/{d['wrong']} -> {c['right']}/{c['wrong']}", flush=True)
     out = {"seeds": args.seeds, "eval_seed": 0, "n_test": len(test), "seed_prompt": seed_report,
-           "arms": summary, "runs": runs}
+           "arms": summary, "runs": runs, "verifier_optimization": verifier_opt}
     Path(args.out).write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
     print(json.dumps(summary, indent=2))
 

@@ -160,6 +160,7 @@ class VerifierStage(_Section):
     enabled: bool = False
     prompt: str | None = None  # file (relative to the config) or literal text; None = built-in
     feed_mutation: bool = True  # verifier rationales on the parent's failures
+    optimize: bool = False  # evolve the verifier prompt (the classifier prompt stays fixed)
 
 
 class AdversaryStage(_Section):
@@ -245,6 +246,8 @@ class Config(_Section):
             raise ValueError("fitness weight 'robustness' needs validation.adversary.enabled: true")
         if w.get("injection", 0) > 0 and not self.validation.injection.enabled:
             raise ValueError("fitness weight 'injection' needs validation.injection.enabled: true")
+        if self.validation.verifier.optimize and not self.validation.verifier.enabled:
+            raise ValueError("validation.verifier.optimize needs validation.verifier.enabled: true")
         return self
 
     def resolve(self, rel: str) -> Path:

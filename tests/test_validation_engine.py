@@ -136,3 +136,36 @@ def test_interrupted_validated_run_resumes_to_the_same_lineage(tmp_path: Path, c
     assert code == 0 and s["status"] == "completed"
     assert s["validation"]["champion"] == ref_summary["validation"]["champion"]
     assert lineage_fingerprint(db) == lineage_fingerprint(ref / "breed.db")
+
+
+def test_verifier_prompt_can_be_the_evolved_prompt(tmp_path: Path, capsys) -> None:
+    import asyncio
+
+    from optimizer.app import get_task, load_splits
+    from optimizer.config import load_config
+    from optimizer.engine.scoring import Scorer
+    from optimizer.llm.gateway import Gateway
+    from optimizer.llm.settings import GatewaySettings
+    from optimizer.validation.pipeline import DEFAULT_VERIFIER_PROMPT, Verifier
+
+    cfg_path = write_config(tmp_path, validation={"verifier": {"enabled": True,
+                                                               "optimize": True}},
+                            evolution={"generations": 2})
+    code, s = _cli(["run", str(cfg_path), "--json"], capsys)
+    assert code == 0 and s["status"] == "completed"
+    with sqlite3.connect(tmp_path / "breed.db") as c:
+        seed_text = c.execute("select text from candidates where operator = 'seed'").fetchone()[0]
+        roles = dict(c.execute("select role, count(*) from llm_calls group by role").fetchall())
+    assert seed_text == DEFAULT_VERIFIER_PROMPT  # the run evolves the verifier prompt
+    assert roles.get("verifier", 0) > 0 and roles.get("task", 0) > 0
+    # the seed's dev score is the accuracy of classifier (fixed seed prompt) -> verifier
+    config = load_config(cfg_path)
+    task = get_task(config)
+    dev = load_splits(config, task).dev
+    gw = Gateway(GatewaySettings())
+    classifier = (REPO / "configs" / "prompts" / "seed.txt").read_text(encoding="utf-8")
+    preds = asyncio.run(Scorer(gw, task, config.models.task).score(classifier, dev))
+    verdicts = asyncio.run(Verifier(gw, task, config.models.verifier).verify(preds))
+    expected = sum(v.final == v.expected for v in verdicts) / len(verdicts)
+    assert s["seed_dev_score"] == pytest.approx(expected)
+    assert expected > sum(p.correct for p in preds) / len(preds)  # the verifier helps here

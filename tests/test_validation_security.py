@@ -72,3 +72,10 @@ def test_config_sections_default_off_and_reject_bad_keys() -> None:
         parse_config({"validation": {"verifier": {"enable": True}}})
     with pytest.raises(ConfigError, match=r"fitness\.weights"):
         parse_config({"fitness": {"weights": {"accuracy": -1}}})
+
+
+def test_verifier_optimize_needs_the_verifier_stage() -> None:
+    with pytest.raises(ConfigError, match=r"verifier\.optimize needs"):
+        parse_config({"validation": {"verifier": {"optimize": True}}})
+    cfg = parse_config({"validation": {"verifier": {"enabled": True, "optimize": True}}})
+    assert cfg.validation.verifier.optimize is True

@@ -7,6 +7,9 @@ Contract:
   (``completed``, ``interrupted``, ``budget_exhausted``, ``failed``) and, when completed, the
   best ``top_k`` candidates by dev score and the seed prompt are scored on ``test`` with a
   paired test (champion vs seed).
+- With ``validation.verifier.optimize`` the run evolves the verifier prompt: the seed prompt
+  is the fixed classifier and candidates are scored on post-verifier labels
+  (``optimizer.validation.pipeline.PipelineScorer``); see docs/validation.md.
 - ``request_stop()`` (called from a signal handler) cancels the generation in flight; nothing
   of it is committed and the run ends ``interrupted``.
 """
@@ -122,10 +125,15 @@ class Runner:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.request_stop, sig.name)
 
-    def _env(self, run_id: str) -> ProposalEnv:
+    def _env(self, run_id: str, classifier_prompt: str = "") -> ProposalEnv:
         from optimizer.validation.engine import Validator
+        from optimizer.validation.pipeline import PipelineScorer
 
-        scorer = Scorer(self.gateway, self.task, self.config.models.task)
+        cfg = self.config
+        scorer: Any = Scorer(self.gateway, self.task, cfg.models.task)
+        if cfg.validation.verifier.optimize:  # evolve the verifier behind a fixed classifier
+            scorer = PipelineScorer(self.gateway, self.task, cfg.models.task,
+                                    cfg.models.verifier, classifier_prompt)
         return ProposalEnv(
             config=self.config,
             task=self.task,
@@ -150,11 +158,12 @@ class Runner:
             seed=self.config.seed,
             task=self.task.name,
         )
-        env = self._env(run_id)
+        env = self._env(run_id, seed_prompt)
         self._install_signals()
         t0 = time.monotonic()
         try:
-            state = await self._guard(initial_population(env, self.store, seed_prompt))
+            state = await self._guard(initial_population(env, self.store,
+                                                         self._evolved_seed(seed_prompt)))
         except BudgetExceeded:
             return self._finish_early(env, run_id, "budget_exhausted")
         if state is None:
@@ -162,14 +171,24 @@ class Runner:
         state.elapsed_s = time.monotonic() - t0
         return await self._loop(env, state)
 
+    def _evolved_seed(self, seed_prompt: str) -> str:
+        """The prompt the run evolves: the seed prompt, or the verifier prompt when
+        ``validation.verifier.optimize`` (then ``seed_prompt`` is the fixed classifier)."""
+        if not self.config.validation.verifier.optimize:
+            return seed_prompt
+        from optimizer.validation.pipeline import verifier_prompt
+
+        return verifier_prompt(self.config)
+
     async def resume(self, run_id: str, seed_prompt: str) -> RunSummary:
-        env = self._env(run_id)
+        env = self._env(run_id, seed_prompt)
         self._install_signals()
         t0 = time.monotonic()
         state = restore_state(env, self.store)
         if state is None:  # died while scoring generation 0
             try:
-                state = await self._guard(initial_population(env, self.store, seed_prompt))
+                state = await self._guard(initial_population(env, self.store,
+                                                             self._evolved_seed(seed_prompt)))
             except BudgetExceeded:
                 return self._finish_early(env, run_id, "budget_exhausted")
             if state is None:

@@ -29,7 +29,12 @@ from typing import TYPE_CHECKING, Any
 from optimizer.units import FailureCase
 from optimizer.validation.adversary import Adversary, robustness
 from optimizer.validation.injection import injection_flips
-from optimizer.validation.pipeline import Verifier, overturn_stats, verifier_prompt
+from optimizer.validation.pipeline import (
+    Verifier,
+    overturn_stats,
+    parse_verdict,
+    verifier_prompt,
+)
 from optimizer.validation.security import combine, metric_values
 
 if TYPE_CHECKING:
@@ -57,9 +62,10 @@ class Validator:
             Adversary(gateway, task, config.models.adversary, v.adversary, config.seed)
             if v.adversary.enabled else None
         )
+        self.optimizing_verifier = v.verifier.optimize  # the scorer already verifies
         self.verifier = (
             Verifier(gateway, task, config.models.verifier, verifier_prompt(config))
-            if v.verifier.enabled else None
+            if v.verifier.enabled and not v.verifier.optimize else None
         )
         attacks = [ex for ex in dev if ex.label != neg]
         self._adv_ids = {ex.id for ex in attacks[: v.adversary.max_examples]}
@@ -136,6 +142,11 @@ class Validator:
             for v in verdicts:
                 if v.verdict != "error" and v.rationale:
                     why[v.example_id] = f"verifier ({v.verdict}, says {v.final}): {v.rationale}"
+        if self.optimizing_verifier:  # the evolved verifier's own rationale for its answer
+            for p in plain:
+                verdict, _label, rationale = parse_verdict(p.answer, self.task.labels)
+                if verdict != "error" and rationale:
+                    why[p.example.id] = f"verifier ({verdict}): {rationale}"
         for p in plain:
             out.append(FailureCase(p.example.input, p.example.label, p.predicted,
                                    why.get(p.example.id) or p.error))

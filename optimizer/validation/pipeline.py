@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from optimizer.errors import BudgetExceeded
-from optimizer.llm.types import ChatRequest
+from optimizer.llm.types import ChatRequest, Completion
 from optimizer.tasks.base import Task
 from optimizer.tasks.render import delimit
 
@@ -111,22 +112,74 @@ class Verifier:
         tags: Mapping[str, Any] | None = None,
         on_completion: Callable[[Any], None] | None = None,
     ) -> list[Verdict]:
+        return [v for v, _ in await self.verify_detailed(preds, tags=tags,
+                                                          on_completion=on_completion)]
+
+    async def verify_detailed(
+        self,
+        preds: Sequence[Prediction],
+        *,
+        tags: Mapping[str, Any] | None = None,
+        on_completion: Callable[[Any], None] | None = None,
+    ) -> list[tuple[Verdict, Completion | None]]:
+        """Like ``verify``, with each verdict's completion (None when the call failed)."""
         reqs = [self.request(p, tags or {}) for p in preds]
         results = await self.gateway.complete_many(reqs, return_exceptions=True) if reqs else []
-        out = []
+        out: list[tuple[Verdict, Completion | None]] = []
         for p, res in zip(preds, results, strict=True):
             if isinstance(res, BudgetExceeded):
                 raise res
             if isinstance(res, BaseException):
-                out.append(Verdict(p.example.id, p.example.label, p.predicted, p.predicted,
-                                   "error", f"{type(res).__name__}: {res}"))
+                out.append((Verdict(p.example.id, p.example.label, p.predicted, p.predicted,
+                                    "error", f"{type(res).__name__}: {res}"), None))
                 continue
             if on_completion is not None:
                 on_completion(res)
             verdict, label, why = parse_verdict(res.text, self.task.labels)
             final = label if verdict == "overturn" else p.predicted
-            out.append(Verdict(p.example.id, p.example.label, p.predicted, final, verdict, why))
+            out.append((Verdict(p.example.id, p.example.label, p.predicted, final, verdict, why),
+                        res))
         return out
+
+
+class PipelineScorer:
+    """Scores a VERIFIER prompt: classify with a fixed classifier prompt, then verify with the
+    prompt under test; the prediction is the final (post-verifier) label. Same interface and
+    per-prompt memo as ``optimizer.engine.scoring.Scorer``, so the engine can evolve verifier
+    prompts (``validation.verifier.optimize``)."""
+
+    def __init__(self, gateway: Gateway, task: Task, task_role: ModelRole,
+                 verifier_role: ModelRole, classifier_prompt: str, max_prompts: int = 64) -> None:
+        from optimizer.engine.scoring import Scorer
+
+        self.classifier = Scorer(gateway, task, task_role, max_prompts=2)
+        self.classifier_prompt = classifier_prompt
+        self.gateway, self.task, self.role = gateway, task, verifier_role
+        self._memo: OrderedDict[str, dict[str, Prediction]] = OrderedDict()
+        self._max_prompts = max_prompts
+
+    async def score(self, prompt: str, examples: Sequence[Example],
+                    tags: dict[str, Any] | None = None) -> list[Prediction]:
+        from optimizer.engine.scoring import prompt_key
+        from optimizer.evaluation.runner import Prediction
+
+        key = prompt_key(prompt)
+        memo = self._memo.get(key)
+        if memo is None:
+            memo = self._memo[key] = {}
+            while len(self._memo) > self._max_prompts:
+                self._memo.popitem(last=False)
+        else:
+            self._memo.move_to_end(key)
+        todo = [ex for ex in examples if ex.id not in memo]
+        if todo:
+            base = await self.classifier.score(self.classifier_prompt, todo, tags)
+            verifier = Verifier(self.gateway, self.task, self.role, prompt)
+            for p, (v, c) in zip(base, await verifier.verify_detailed(base, tags=tags),
+                                 strict=True):
+                memo[p.example.id] = Prediction(p.example, v.final, c.text if c else p.answer,
+                                                c, None if c else p.error)
+        return [memo[ex.id] for ex in examples]
 
 
 def overturn_stats(verdicts: Sequence[Verdict]) -> dict[str, Any]:
