@@ -98,3 +98,27 @@ def test_js_divergence_and_copy_detection() -> None:
     prompt = 'Classify.\nExample: ' + json.dumps(payload) + ' -> sqli'
     frag, ex_id = copied_fragment(prompt, train, 40)
     assert ex_id == "t1" and len(frag) >= 40 and frag.casefold() in payload.casefold()
+
+
+def test_review_prompts_reach_the_engine_mutation_prompt_list(tmp_path: Path) -> None:
+    from engine_helpers import write_config
+
+    from optimizer.app import Splits, build_gateway, get_task, load_config
+    from optimizer.cicd.review import review_mutation_prompts
+    from optimizer.engine.run import Runner
+    from optimizer.operators import load_seed_list
+    from optimizer.store import open_store
+
+    config = load_config(write_config(tmp_path))
+    with open_store(str(tmp_path / "breed.db")) as store:
+        run = store.create_run("eval", "e", {}, 0, "payload-classification")
+        cand = store.add_candidate(run, "Classify.", generation=0, operator="manual")
+        store.add_review(cand.id, reviewer="r", decision="reject",
+                         comment="too many FPs  on O'Brien")
+        store.add_review(cand.id, reviewer="s", decision="comment", comment="")
+        extra = tuple(review_mutation_prompts(store))
+        assert len(extra) == 1 and "too many FPs on O'Brien" in extra[0]
+        runner = Runner(config, get_task(config), Splits([], [], []), store,
+                        build_gateway(config, None), extra_mutation_prompts=extra)
+        env = runner._env("r-test")
+    assert env.mutation_prompts == load_seed_list("mutation_prompts") + extra
