@@ -6,6 +6,8 @@ Arms (quickstart config, offline reference model, same seeds):
               evasions become failure cases for reflective mutation; fitness still accuracy
   robust    - as evasions, plus fitness = (1.0 * accuracy + 0.5 * robustness) / 1.5
   robust_v  - as robust, plus the verifier stage (its rationales annotate failure cases)
+  robust_inj - as robust, plus injection flips in the fitness:
+              (accuracy + 0.5 * robustness + 0.5 * (1 - flip rate)) / 2
 Plus, per seed, a run that evolves the VERIFIER prompt behind the fixed seed classifier
 (``validation.verifier.optimize``), compared with the default verifier prompt on test.
 Every champion and the seed prompt are then measured on ``test`` by ONE evaluator
@@ -49,6 +51,9 @@ ARMS: dict[str, dict[str, Any]] = {
     "robust": {"validation": ADV, "fitness": {"weights": {"accuracy": 1.0, "robustness": 0.5}}},
     "robust_v": {"validation": {**ADV, "verifier": {"enabled": True}},
                  "fitness": {"weights": {"accuracy": 1.0, "robustness": 0.5}}},
+    "robust_inj": {"validation": {**ADV, "injection": {"enabled": True}},
+                   "fitness": {"weights": {"accuracy": 1.0, "robustness": 0.5,
+                                           "injection": 0.5}}},
 }
 EVAL = parse_config({**BASE.public_dict(), "seed": 0,
                      "validation": {"adversary": {"enabled": True},
@@ -140,7 +145,7 @@ def main() -> None:
             for seed in args.seeds:
                 r = run_arm(arm, seed, Path(tmp))
                 t = r["test"]
-                print(f"{arm:9s} seed {seed}: calls {r['calls']:6d}  test acc {t['accuracy']:.3f}"
+                print(f"{arm:10s} seed {seed}: calls {r['calls']:6d}  test acc {t['accuracy']:.3f}"
                       f"  robustness {t['robustness']:.3f}  inj flips {t['injection']['flips']}"
                       f"  verifier {t['verifier']['overturns']}/{t['verifier']['right']}"
                       f"/{t['verifier']['wrong']}", flush=True)

@@ -6,10 +6,11 @@ Contracts:
   without this module.
 - ``fitness(text, dev_preds)`` returns (fitness, components). Without weights the fitness is
   ``evolution.fitness`` of the dev predictions; with weights it is ``security.combine`` of the
-  metrics. Robustness is measured on a fixed subset of dev attacks (the first
-  ``validation.adversary.max_examples`` in dev order) and injection flips on the first
-  ``validation.injection.max_examples``, so every candidate of a run is measured on the same
-  variants. Components are JSON-safe (stored in the candidate's ``meta``).
+  metrics. Robustness is measured on a fixed sample of dev attacks
+  (``validation.adversary.max_examples`` of them, drawn with ``derive(seed, "validation",
+  "subset")`` so a label-sorted file still gives a mixed sample) and injection flips on the
+  first ``validation.injection.max_examples`` of the same sample, so every candidate of a run
+  is measured on the same variants. Components are JSON-safe (stored in the candidate's ``meta``).
 - ``screen_examples(minibatch)`` is the minibatch plus the evasive variants of its attacks when
   ``validation.adversary.augment_minibatch`` (the child must beat its parent on both).
 - ``failure_cases(preds)`` turns the parent's wrong predictions into ``FailureCase``s: evasive
@@ -26,6 +27,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from optimizer.engine.rng import derive
 from optimizer.units import FailureCase
 from optimizer.validation.adversary import Adversary, robustness
 from optimizer.validation.injection import injection_flips
@@ -67,9 +69,10 @@ class Validator:
             Verifier(gateway, task, config.models.verifier, verifier_prompt(config))
             if v.verifier.enabled and not v.verifier.optimize else None
         )
-        attacks = [ex for ex in dev if ex.label != neg]
-        self._adv_ids = {ex.id for ex in attacks[: v.adversary.max_examples]}
-        self._inj_ids = {ex.id for ex in attacks[: v.injection.max_examples]}
+        attacks = [ex for ex in dev if ex.label != neg]  # a seeded sample, whatever the order
+        order = derive(config.seed, "validation", "subset").sample(attacks, len(attacks))
+        self._adv_ids = {ex.id for ex in order[: v.adversary.max_examples]}
+        self._inj_ids = {ex.id for ex in order[: v.injection.max_examples]}
 
     @classmethod
     def build(cls, config: Config, task: Task, gateway: Gateway, scorer: Scorer,
