@@ -169,3 +169,9 @@ def test_verifier_prompt_can_be_the_evolved_prompt(tmp_path: Path, capsys) -> No
     expected = sum(v.final == v.expected for v in verdicts) / len(verdicts)
     assert s["seed_dev_score"] == pytest.approx(expected)
     assert expected > sum(p.correct for p in preds) / len(preds)  # the verifier helps here
+    # breed report scores a verifier candidate behind the run's classifier
+    code, rep = _cli(["report", s["best_candidate"], "--db", str(tmp_path / "breed.db"),
+                      "--split", "dev", "--max-examples", "120", "--no-adversary",
+                      "--no-injection", "--json"], capsys)
+    assert code == 0 and "verifier" not in rep
+    assert rep["accuracy"] == pytest.approx(s["best_dev_score"])

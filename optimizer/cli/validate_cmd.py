@@ -3,8 +3,9 @@
 Per-class recall, benign FP rate, cost-weighted score, robustness under evasion, injection flips
 and verifier overturns (right / wrong) on a split of the candidate's run data (default ``test``)
 or on a labeled file. The settings (models, validation, costs) come from the run's stored
-config, or from ``--config``; every stage runs unless switched off. Nothing is written to the
-store except the gateway's response cache and call log.
+config, or from ``--config``; every stage runs unless switched off. For a run that evolved
+the verifier prompt, the candidate is scored as the verifier behind the run's classifier.
+Nothing is written to the store except the gateway's response cache and call log.
 """
 
 from __future__ import annotations
@@ -62,11 +63,19 @@ def report_command(
     store = open_store(db_url or "sqlite:///breed.db", create=False)
     try:
         cand = store.get_candidate(candidate_id)
+        stored = dict(store.get_run(cand.run_id).config)
         if config_path is not None:
             config = load_config(config_path)
         else:
-            stored = dict(store.get_run(cand.run_id).config)
             config = parse_config(stored["config"], base_dir=stored.get("base_dir", "."))
+        scorer = None
+        if config.validation.verifier.optimize:  # the candidate is a verifier prompt
+            from optimizer.validation.pipeline import PipelineScorer
+
+            scorer = PipelineScorer(build_gateway(config, store), get_task(config),
+                                    config.models.task, config.models.verifier,
+                                    str(stored.get("seed_prompt", "")))
+            verifier = False  # its verdicts are the labels being reported
         config = _with_stages(config)
         task = get_task(config)
         spec = DatasetSpec(split=None if dataset else split, dataset=dataset,
@@ -74,9 +83,9 @@ def report_command(
         split_name, examples = load_eval_examples(config, task, spec)
         text = render_prompt_text(cand.text, [Shot(s["input"], s["label"])
                                               for s in cand.context or []])
-        gateway = build_gateway(config, store)
+        gateway = scorer.gateway if scorer is not None else build_gateway(config, store)
         rep = asyncio.run(candidate_report(
-            config, gateway, task, text, examples,
+            config, gateway, task, text, examples, scorer=scorer,
             tags={"report": cand.id}, verifier=verifier, adversary=adversary,
             injection=injection,
         ))
