@@ -4,6 +4,9 @@ and (only if it improves) score it on the full dev split.
 Contract: ``run_proposal`` never writes to the store and never raises ``OperatorError`` (an
 unusable child becomes a rejected ``Pending`` with the reason in ``meta["reason"]``); it lets
 ``BudgetExceeded`` and cancellation propagate so the engine can discard the generation.
+With ``env.validator`` (validation configured, see docs/validation.md) the minibatch also holds
+the evasive variants of its attacks, failure cases carry evasion/verifier rationales, and the
+dev fitness is the configured weighted combination (``dev_fitness``).
 """
 
 from __future__ import annotations
