@@ -16,12 +16,20 @@ from typing import TYPE_CHECKING, Any
 from optimizer.config import Config, load_config
 from optimizer.errors import ConfigError, DataError
 from optimizer.tasks.base import Example, Task
+from optimizer.wiring import (
+    Splits,
+    build_gateway,
+    data_folder,
+    gateway_stats,
+    get_task,
+    load_splits,
+    open_config_store,
+    read_prompt,
+)
 
 if TYPE_CHECKING:
-    from optimizer.engine.run import Progress, RunSummary
+    from optimizer.engine.summary import Progress, RunSummary
     from optimizer.evaluation.metrics import Report
-    from optimizer.llm.gateway import Gateway
-    from optimizer.store import Store
 
 __all__ = [
     "DatasetSpec",
@@ -37,120 +45,6 @@ __all__ = [
     "resume_run",
     "start_run",
 ]
-
-MAX_PROMPT_CHARS = 100_000
-
-
-def get_task(config: Config) -> Task:
-    """The task named by the config (one built-in today: payload-classification)."""
-    from optimizer.tasks.payloads import PAYLOAD_TASK
-
-    if config.task != PAYLOAD_TASK.name:
-        raise ConfigError(f"unknown task {config.task!r}; use payload-classification")
-    return PAYLOAD_TASK
-
-
-def _read_text_file(path: Path, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{what} {path} is not UTF-8 text; save it as UTF-8") from None
-
-
-def read_prompt(arg: str | None, config: Config) -> str:
-    """The prompt text: ``arg`` (a file path, else literal text) or the config's ``prompt``.
-
-    A config ``prompt`` is a path relative to the config file when such a file exists,
-    otherwise literal text.
-    """
-    if arg is not None:
-        p = Path(arg)
-        text = _read_text_file(p, "prompt file") if _is_file(p) else arg
-    elif config.prompt is not None:
-        p = config.resolve(config.prompt)
-        text = _read_text_file(p, "prompt file") if _is_file(p) else config.prompt
-    else:
-        raise ConfigError("no prompt given; pass --prompt FILE|TEXT or set prompt: in the config")
-    if not text.strip():
-        raise ConfigError("the prompt is empty; write an instruction in the prompt file")
-    if len(text) > MAX_PROMPT_CHARS:
-        raise ConfigError(
-            f"the prompt has {len(text)} characters (limit {MAX_PROMPT_CHARS}); shorten it"
-        )
-    return text
-
-
-def _is_file(p: Path) -> bool:
-    try:
-        return len(str(p)) < 4096 and "\n" not in str(p) and p.is_file()
-    except OSError:
-        return False
-
-
-@dataclass(frozen=True)
-class Splits:
-    train: list[Example]
-    dev: list[Example]
-    test: list[Example]
-
-
-def _data_folder(config: Config) -> Path:
-    if config.data.path is None:
-        raise ConfigError("data.path is not set; point it at a folder with train/dev/test.jsonl")
-    folder = config.resolve(config.data.path)
-    if not folder.is_dir():
-        raise DataError(f"data folder {folder} not found; fix data.path in the config")
-    return folder
-
-
-def load_splits(config: Config, task: Task) -> Splits:
-    """train, dev (cut to ``evolution.dev_limit``) and test of the config's data folder."""
-    from optimizer.tasks.loaders import load_split
-
-    folder = _data_folder(config)
-    mx = config.data.max_input_chars
-    dev = load_split(folder, "dev", task, mx)
-    if config.evolution.dev_limit:
-        dev = dev[: config.evolution.dev_limit]
-    test_path = folder / "test.jsonl"
-    test = load_split(folder, "test", task, mx) if test_path.is_file() else []
-    return Splits(train=load_split(folder, "train", task, mx), dev=dev, test=test)
-
-
-def open_config_store(config: Config, db_url: str | None = None) -> Store:
-    """Open (creating if needed) the store named by ``--db`` or the config."""
-    from optimizer.store import open_store
-
-    return open_store(db_url or config.store)
-
-
-def build_gateway(
-    config: Config,
-    store: Store | None,
-    *,
-    used: dict[str, Any] | None = None,
-) -> Gateway:
-    """The gateway for a config: response cache and call log in ``store``, the config's
-    budget (``used`` seeds the counters of a resumed run)."""
-    from optimizer.llm.budget import Budget
-    from optimizer.llm.gateway import Gateway
-    from optimizer.llm.settings import GatewaySettings
-
-    b = config.budget
-    used = used or {}
-    budget = Budget(
-        max_calls=b.max_calls,
-        max_tokens=b.max_tokens,
-        max_usd=b.max_usd,
-        used_calls=int(used.get("model_calls", 0)),
-        used_tokens=int(used.get("tokens", 0)),
-        used_usd=float(used.get("cost_usd", 0.0)),
-    )
-    settings = GatewaySettings.from_config(config)
-    cache = store.response_cache() if (store is not None and config.llm.cache) else None
-    log = store.call_log() if store is not None else None
-    return Gateway(settings, cache=cache, call_log=log, budget=budget)
-
 
 @dataclass(frozen=True)
 class DatasetSpec:
@@ -182,7 +76,7 @@ def load_eval_examples(config: Config, task: Task, spec: DatasetSpec) -> tuple[s
         split, source = "dataset", str(spec.dataset)
     else:
         split = spec.split or config.eval.split
-        examples = load_split(_data_folder(config), split, task, config.data.max_input_chars)
+        examples = load_split(data_folder(config), split, task, config.data.max_input_chars)
         source = f"{config.data.path}/{split}.jsonl"
     limit = spec.max_examples or config.eval.max_examples
     if limit:
@@ -247,7 +141,7 @@ def evaluate_prompt(
                         tags={"run_id": run_id}, progress=progress)
             )
         except BaseException:
-            store.finish_run(run_id, "failed", _stats(gateway))
+            store.finish_run(run_id, "failed", gateway_stats(gateway))
             raise
         report = evaluate(
             [p.example.label for p in preds],
@@ -262,25 +156,13 @@ def evaluate_prompt(
                 evaluation_rows(preds, run_id=run_id, candidate_id=cand.id, split=split)
             )
             store.update_candidate(cand.id, fitness=report.accuracy, dev_score=report.accuracy)
-            stats = _stats(gateway)
+            stats = gateway_stats(gateway)
             store.finish_run(run_id, "completed", {**stats, "accuracy": report.accuracy})
         source = str(spec.dataset) if spec.dataset else f"split {split}"
         return EvalSummary(run_id, cand.id, store.url, source, split, report, stats,
                            errors=sum(1 for p in preds if p.error))
     finally:
         store.close()
-
-
-def _stats(gateway: Gateway) -> dict[str, Any]:
-    s = gateway.stats()
-    return {
-        "model_calls": s.calls,
-        "cache_hits": s.cache_hits,
-        "tokens": s.total_tokens,
-        "input_tokens": s.input_tokens,
-        "output_tokens": s.output_tokens,
-        "cost_usd": round(s.cost_usd, 8),
-    }
 
 
 def start_run(

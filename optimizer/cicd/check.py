@@ -86,11 +86,11 @@ def _prompt_info(p: Prompt) -> dict[str, Any]:
 
 def load_check_data(config: Config, task: Task) -> dict[str, list[Example]]:
     """The regression and test splits of the config's data folder."""
-    from optimizer.app import _data_folder
     from optimizer.errors import DataError
     from optimizer.tasks.loaders import load_split
+    from optimizer.wiring import data_folder
 
-    folder = _data_folder(config)
+    folder = data_folder(config)
     out = {}
     for split in CHECK_SPLITS:
         if not (folder / f"{split}.jsonl").is_file():
@@ -101,10 +101,10 @@ def load_check_data(config: Config, task: Task) -> dict[str, list[Example]]:
 
 
 def _training_examples(config: Config, task: Task) -> list[Example]:
-    from optimizer.app import _data_folder
     from optimizer.tasks.loaders import load_split
+    from optimizer.wiring import data_folder
 
-    folder = _data_folder(config)
+    folder = data_folder(config)
     if not (folder / "train.jsonl").is_file():
         return []
     return load_split(folder, "train", task, config.data.max_input_chars)
@@ -148,8 +148,8 @@ def run_check(
     name: str = "check",
 ) -> CheckResult:
     """Score, compare and gate (see the module contract)."""
-    from optimizer.app import _stats, build_gateway, get_task
     from optimizer.evaluation.runner import predict
+    from optimizer.wiring import build_gateway, gateway_stats, get_task
 
     task = get_task(config)
     data = load_check_data(config, task)
@@ -214,7 +214,7 @@ def run_check(
                         if not c.correct and not b.correct} for s in CHECK_SPLITS}
     if persist:
         _persist(store, config, task, result, candidate, baseline, preds, name)
-    result.stats = _stats(gw)
+    result.stats = gateway_stats(gw)
     return result
 
 

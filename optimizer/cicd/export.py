@@ -34,9 +34,9 @@ def bundle(store: Store, ref: str, n_boot: int = 1000) -> dict[str, Any]:
     """Everything an export carries (see the module contract)."""
     import numpy as np
 
-    from optimizer.app import get_task
     from optimizer.cicd.targets import candidate_text, parse_release_ref, run_config, text_sha256
     from optimizer.evaluation.metrics import evaluate
+    from optimizer.wiring import get_task
 
     name, at = parse_release_ref(ref)
     if not store.releases(name):
@@ -182,12 +182,12 @@ def promptfoo_config(b: dict[str, Any], config: Any) -> str:
     """A promptfoo config: the prompt as a chat template, tests = the regression suite."""
     import yaml
 
-    from optimizer.app import _data_folder, get_task
     from optimizer.tasks.loaders import load_split
     from optimizer.tasks.render import render_messages
+    from optimizer.wiring import data_folder, get_task
 
     task = get_task(config)
-    suite = load_split(_data_folder(config), "regression", task, config.data.max_input_chars)
+    suite = load_split(data_folder(config), "regression", task, config.data.max_input_chars)
     system = "{% raw %}" + b["prompt"] + "{% endraw %}"
     chat = ('[{"role": "system", "content": ' + json.dumps(system)
             + '}, {"role": "user", "content": {{ user_message | dump }}}]')

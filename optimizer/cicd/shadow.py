@@ -124,8 +124,8 @@ def run_shadow(
     source: str, top: int = 10,
 ) -> ShadowResult:
     """Score both prompts on ``inputs``, summarize, store (see the module contract)."""
-    from optimizer.app import _stats, build_gateway, get_task
     from optimizer.evaluation.runner import evaluation_rows, predict
+    from optimizer.wiring import build_gateway, gateway_stats, get_task
 
     task = get_task(config)
     uniq: dict[str, Example] = {}
@@ -187,7 +187,8 @@ def run_shadow(
                                               split="shadow")]
             store.add_evaluations(rows_)
         store.finish_run(run_id, "completed", {
-            **summary, "candidate_id": ids[0], "baseline_candidate_id": ids[1], **_stats(gw)})
+            **summary, "candidate_id": ids[0], "baseline_candidate_id": ids[1],
+            **gateway_stats(gw)})
     return ShadowResult(summary, run_id, ids[0], ids[1])
 
 

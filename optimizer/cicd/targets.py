@@ -147,7 +147,7 @@ def resolve_baseline(
 def _config_prompt(config: Config) -> str | None:
     if config.prompt is None:
         return None
-    from optimizer.app import read_prompt
+    from optimizer.wiring import read_prompt
 
     return read_prompt(None, config)
 
@@ -169,7 +169,7 @@ def config_for(
     store: Store, config_path: Path | None, candidate_id: str | None
 ) -> tuple[Config, str | None]:
     """(config, seed prompt): ``--config`` wins; else the candidate's run config."""
-    from optimizer.app import load_config
+    from optimizer.config import load_config
 
     seed: str | None = None
     if candidate_id is not None:

@@ -22,7 +22,7 @@ from optimizer.units import Shot, render_prompt_text
 
 if TYPE_CHECKING:
     from optimizer.engine.propose import ProposalEnv
-    from optimizer.engine.run import RunSummary
+    from optimizer.engine.summary import RunSummary
     from optimizer.store import Store
     from optimizer.tasks.base import Example
 

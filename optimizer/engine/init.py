@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from optimizer.engine.loop import LoopState
 from optimizer.engine.persist import member_from, run_totals, store_candidate
-from optimizer.engine.population import Member, Pending
+from optimizer.engine.population import LoopState, Member, Pending
 from optimizer.engine.propose import Spend, dev_fitness, mutation_llm
 from optimizer.engine.rng import derive, derive_seed
 from optimizer.errors import OperatorError

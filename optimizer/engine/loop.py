@@ -13,29 +13,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from optimizer.engine.persist import commit_generation
-from optimizer.engine.population import Member
+from optimizer.engine.population import LoopState, Member
 from optimizer.engine.propose import ProposalEnv, ProposalResult, run_proposal
 from optimizer.engine.rng import derive
 from optimizer.selection import make_selector
 
 if TYPE_CHECKING:
     from optimizer.store import Store
-
-
-@dataclass
-class LoopState:
-    """What the loop carries between generations (rebuilt from the store on resume)."""
-
-    generation: int
-    population: list[Member]
-    best: Member
-    best_generation: int
-    elapsed_s: float = 0.0
-    prior: dict[str, float] = field(default_factory=dict)  # totals of earlier processes
 
 
 @dataclass(frozen=True)

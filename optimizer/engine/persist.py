@@ -16,7 +16,7 @@ from optimizer.engine.population import Member, Pending
 from optimizer.evaluation.runner import evaluation_rows
 
 if TYPE_CHECKING:
-    from optimizer.engine.loop import LoopState
+    from optimizer.engine.population import LoopState
     from optimizer.engine.propose import ProposalEnv, ProposalResult
     from optimizer.store import Store
 

@@ -75,3 +75,15 @@ def fitness_of(preds: Sequence[Prediction], metric: str, labels: Sequence[str]) 
 
     r = evaluate([p.example.label for p in preds], [p.predicted for p in preds], labels, n_boot=0)
     return r.macro_f1
+
+
+@dataclass
+class LoopState:
+    """What the loop carries between generations (rebuilt from the store on resume)."""
+
+    generation: int
+    population: list[Member]
+    best: Member
+    best_generation: int
+    elapsed_s: float = 0.0
+    prior: dict[str, float] = field(default_factory=dict)  # totals of earlier processes

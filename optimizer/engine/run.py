@@ -20,73 +20,27 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from optimizer.engine.final import score_finalists
 from optimizer.engine.init import initial_population, restore_state
-from optimizer.engine.loop import LoopState, run_generation
+from optimizer.engine.loop import run_generation
 from optimizer.engine.persist import run_totals
+from optimizer.engine.population import LoopState
 from optimizer.engine.propose import ProposalEnv
 from optimizer.engine.scoring import Scorer
+from optimizer.engine.summary import Progress, RunSummary
 from optimizer.errors import BudgetExceeded
 from optimizer.operators import load_seed_list
 
 if TYPE_CHECKING:
-    from optimizer.app import Splits
     from optimizer.config import Config
     from optimizer.llm.gateway import Gateway
     from optimizer.store import Store
     from optimizer.tasks.base import Task
+    from optimizer.wiring import Splits
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class RunSummary:
-    run_id: str
-    status: str
-    stop_reason: str
-    generations: int
-    seed_candidate: str | None = None
-    best_candidate: str | None = None
-    seed_dev_score: float | None = None
-    best_dev_score: float | None = None
-    seed_test_score: float | None = None
-    best_test_score: float | None = None
-    test_ci: dict[str, list[float]] = field(default_factory=dict)
-    p_value: float | None = None
-    significant: bool | None = None
-    finalists: list[dict[str, Any]] = field(default_factory=list)
-    model_calls: int = 0
-    cache_hits: int = 0
-    tokens: int = 0
-    cost_usd: float = 0.0
-    elapsed_s: float = 0.0
-    proposals: int = 0
-    accepted: int = 0
-    validation: dict[str, Any] = field(default_factory=dict)  # when validation is configured
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One progress event (after each committed generation)."""
-
-    run_id: str
-    generation: int
-    max_generations: int
-    best_fitness: float
-    best_candidate: str
-    proposals: int
-    accepted: int
-    model_calls: int
-    cache_hits: int
-    tokens: int
-    cost_usd: float
-    elapsed_s: float
 
 
 class Runner:
@@ -160,16 +114,23 @@ class Runner:
         )
         env = self._env(run_id, seed_prompt)
         self._install_signals()
+        state = await self._generation_zero(env, seed_prompt)
+        if isinstance(state, RunSummary):
+            return state
+        return await self._loop(env, state)
+
+    async def _generation_zero(self, env: ProposalEnv, seed_prompt: str) -> LoopState | RunSummary:
+        """Score and commit the initial population; a summary when it was stopped first."""
         t0 = time.monotonic()
         try:
             state = await self._guard(initial_population(env, self.store,
                                                          self._evolved_seed(seed_prompt)))
         except BudgetExceeded:
-            return self._finish_early(env, run_id, "budget_exhausted")
+            return self._finish_early(env, env.run_id, "budget_exhausted")
         if state is None:
-            return self._finish_early(env, run_id, self._stop_reason)
+            return self._finish_early(env, env.run_id, self._stop_reason)
         state.elapsed_s = time.monotonic() - t0
-        return await self._loop(env, state)
+        return state
 
     def _evolved_seed(self, seed_prompt: str) -> str:
         """The prompt the run evolves: the seed prompt, or the verifier prompt when
@@ -186,14 +147,9 @@ class Runner:
         t0 = time.monotonic()
         state = restore_state(env, self.store)
         if state is None:  # died while scoring generation 0
-            try:
-                state = await self._guard(initial_population(env, self.store,
-                                                             self._evolved_seed(seed_prompt)))
-            except BudgetExceeded:
-                return self._finish_early(env, run_id, "budget_exhausted")
-            if state is None:
-                return self._finish_early(env, run_id, self._stop_reason)
-            state.elapsed_s = time.monotonic() - t0
+            state = await self._generation_zero(env, seed_prompt)
+            if isinstance(state, RunSummary):
+                return state
         self.store.update_run(run_id, status="running")
         return await self._loop(env, state, started=t0 - state.elapsed_s)
 
