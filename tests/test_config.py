@@ -37,3 +37,12 @@ def test_bad_yaml_and_non_utf8(tmp_path: Path) -> None:
 
 def test_store_path_becomes_sqlite_url() -> None:
     assert parse_config({"store": "x.db"}).store == "sqlite:///x.db"
+
+
+def test_every_shipped_config_loads(repo: Path) -> None:
+    configs = sorted((repo / "configs").glob("*.yaml"))
+    assert len(configs) >= 2
+    for path in configs:
+        cfg = load_config(path)
+        assert cfg.resolve(cfg.prompt or "").is_file(), path
+        assert cfg.resolve(cfg.data.path or "").joinpath("train.jsonl").is_file(), path

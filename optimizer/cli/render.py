@@ -104,11 +104,25 @@ def live_progress(quiet: bool = False) -> Iterator[Callable[[Any], None]]:
 
 
 def _console() -> Any:
-    """A stdout console; at least 120 columns wide when the output is not a terminal."""
+    """A stdout console; at least 170 columns wide when the output is not a terminal."""
     from rich.console import Console
 
     con = Console()
-    return con if con.is_terminal else Console(width=max(con.width, 120))
+    return con if con.is_terminal else Console(width=max(con.width, 170))
+
+
+_VALIDATION_COLUMNS = (
+    ("robustness", "robust %"),
+    ("injection_flips", "inj flips"),
+    ("verifier_right", "verif +"),
+    ("verifier_wrong", "verif -"),
+)
+
+
+def _cell(value: Any, pct: bool = False) -> str:
+    if value is None:
+        return "-"
+    return _pct(float(value)) if pct else str(value)
 
 
 def render_run_summary(s: Any) -> None:
@@ -119,8 +133,10 @@ def render_run_summary(s: Any) -> None:
               markup=False)
     if s.finalists:
         t = Table(title="finalists on test (champion first)", title_justify="left")
-        for col in ("candidate", "operator", "gen", "dev %", "test % [95% CI]", "attack rec %",
-                    "benign FPR %"):
+        extra = [(key, name) for key, name in _VALIDATION_COLUMNS
+                 if any(key in f for f in s.finalists)]
+        for col in ("candidate", "operator", "gen", "dev %", "test % [95% CI]", "atk rec %",
+                    "FPR %", *(name for _, name in extra)):
             t.add_column(col, justify="left" if col in ("candidate", "operator") else "right",
                          no_wrap=True)
         for f in s.finalists:
@@ -129,7 +145,8 @@ def render_run_summary(s: Any) -> None:
             t.add_row(f["candidate"] + mark, f["operator"], str(f["generation"]),
                       _pct(f["dev_score"]),
                       f"{_pct(f['test_accuracy'])} [{_pct(lo)}, {_pct(hi)}]",
-                      _pct(f["attack_recall"]), _pct(f["benign_fpr"]))
+                      _pct(f["attack_recall"]), _pct(f["benign_fpr"]),
+                      *(_cell(f.get(key), pct=key == "robustness") for key, _ in extra))
         con.print(t)
     if s.p_value is not None:
         verdict = "significant" if s.significant else "not significant"
