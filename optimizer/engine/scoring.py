@@ -45,7 +45,12 @@ class Scorer:
             self._memo.move_to_end(key)
         todo = [ex for ex in examples if ex.id not in memo]
         if todo:
-            preds = await predict(self.gateway, self.task, prompt, todo, self.role, tags=tags)
-            for p in preds:
+            for p in await self._predict(prompt, todo, tags):
                 memo[p.example.id] = p
         return [memo[ex.id] for ex in examples]
+
+    async def _predict(
+        self, prompt: str, examples: Sequence[Example], tags: dict[str, Any] | None
+    ) -> list[Prediction]:
+        """Predictions for examples not in the memo (subclasses score differently)."""
+        return await predict(self.gateway, self.task, prompt, examples, self.role, tags=tags)

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from optimizer.engine.scoring import Scorer
 from optimizer.errors import BudgetExceeded
 from optimizer.llm.types import ChatRequest, Completion
 from optimizer.tasks.base import Task
@@ -30,7 +30,6 @@ from optimizer.tasks.render import delimit
 
 if TYPE_CHECKING:
     from optimizer.config import Config, ModelRole
-    from optimizer.engine.scoring import Scorer
     from optimizer.evaluation.runner import Prediction
     from optimizer.llm.gateway import Gateway
     from optimizer.tasks.base import Example
@@ -142,7 +141,7 @@ class Verifier:
         return out
 
 
-class PipelineScorer:
+class PipelineScorer(Scorer):
     """Scores a VERIFIER prompt: classify with a fixed classifier prompt, then verify with the
     prompt under test; the prediction is the final (post-verifier) label. Same interface and
     per-prompt memo as ``optimizer.engine.scoring.Scorer``, so the engine can evolve verifier
@@ -150,36 +149,21 @@ class PipelineScorer:
 
     def __init__(self, gateway: Gateway, task: Task, task_role: ModelRole,
                  verifier_role: ModelRole, classifier_prompt: str, max_prompts: int = 64) -> None:
-        from optimizer.engine.scoring import Scorer
-
+        super().__init__(gateway, task, verifier_role, max_prompts=max_prompts)
         self.classifier = Scorer(gateway, task, task_role, max_prompts=2)
         self.classifier_prompt = classifier_prompt
-        self.gateway, self.task, self.role = gateway, task, verifier_role
-        self._memo: OrderedDict[str, dict[str, Prediction]] = OrderedDict()
-        self._max_prompts = max_prompts
 
-    async def score(self, prompt: str, examples: Sequence[Example],
-                    tags: dict[str, Any] | None = None) -> list[Prediction]:
-        from optimizer.engine.scoring import prompt_key
+    async def _predict(self, prompt: str, examples: Sequence[Example],
+                       tags: dict[str, Any] | None) -> list[Prediction]:
         from optimizer.evaluation.runner import Prediction
 
-        key = prompt_key(prompt)
-        memo = self._memo.get(key)
-        if memo is None:
-            memo = self._memo[key] = {}
-            while len(self._memo) > self._max_prompts:
-                self._memo.popitem(last=False)
-        else:
-            self._memo.move_to_end(key)
-        todo = [ex for ex in examples if ex.id not in memo]
-        if todo:
-            base = await self.classifier.score(self.classifier_prompt, todo, tags)
-            verifier = Verifier(self.gateway, self.task, self.role, prompt)
+        base = await self.classifier.score(self.classifier_prompt, examples, tags)
+        verifier = Verifier(self.gateway, self.task, self.role, prompt)
+        return [
+            Prediction(p.example, v.final, c.text if c else p.answer, c, None if c else p.error)
             for p, (v, c) in zip(base, await verifier.verify_detailed(base, tags=tags),
-                                 strict=True):
-                memo[p.example.id] = Prediction(p.example, v.final, c.text if c else p.answer,
-                                                c, None if c else p.error)
-        return [memo[ex.id] for ex in examples]
+                                 strict=True)
+        ]
 
 
 def overturn_stats(verdicts: Sequence[Verdict]) -> dict[str, Any]:
